@@ -1,0 +1,5 @@
+//! sea-orm entities: one module per table. Private to the store; the rest of
+//! the service sees domain types only.
+
+pub mod change_log;
+pub mod people;

@@ -1,0 +1,42 @@
+//! Finding Friends store: people and the change log, over SQLite (the
+//! embedded default) or PostgreSQL (production), through one sea-orm API.
+//!
+//! Invariants:
+//! - every write runs in one transaction that also appends its row to the
+//!   change log, so a committed change is always visible to index tailers and
+//!   an uncommitted one never is;
+//! - change-log `seq` order is commit order on both backends (SQLite has one
+//!   writer at a time by construction; on PostgreSQL writers take a
+//!   transaction-scoped advisory lock before appending), so a tailer that
+//!   reads `seq > last_applied` never skips a row;
+//! - SQLite runs in WAL mode with `busy_timeout`, foreign keys,
+//!   `synchronous=FULL` and `secure_delete`, and every write transaction is
+//!   `BEGIN IMMEDIATE`, so read-then-write transactions never fail with
+//!   "database is locked";
+//! - erasing a person leaves none of their text in the SQLite files (the
+//!   database and its WAL) once [`Store::erase_person`] returns.
+
+mod connect;
+mod entities;
+mod error;
+mod people;
+
+pub use connect::Backend;
+pub use error::StoreError;
+pub use people::{ChangeRecord, StoredPerson};
+
+use sea_orm::DatabaseConnection;
+
+/// The database, opened and migrated.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Store {
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}

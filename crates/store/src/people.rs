@@ -1,0 +1,279 @@
+//! People: create, read, optimistic update, erase, and the change history.
+
+use chrono::{DateTime, Utc};
+use friends_domain::person::{Contact, Contribution, PersonRecord, Preferences, ProfileStatus};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::entities::{change_log, people};
+use crate::{Store, StoreError};
+
+/// A person as stored: the validated record and its bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPerson {
+    /// The person's id (a member's token `sub`).
+    pub id: Uuid,
+    /// Optimistic-concurrency version, 1 on creation.
+    pub version: i64,
+    /// The profile.
+    pub record: PersonRecord,
+    /// When the profile was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One change-log row about an entity.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChangeRecord {
+    /// Position in the log.
+    pub seq: i64,
+    /// `created`, `updated` or `erased`.
+    pub operation: String,
+    /// When it was committed.
+    pub recorded_at: DateTime<Utc>,
+}
+
+const PERSON_ENTITY: &str = "person";
+
+impl Store {
+    /// Creates a person with `id`. Fails with `AlreadyExists` if the id is
+    /// taken.
+    #[tracing::instrument(name = "store.create_person", skip_all, fields(person_id = %id))]
+    pub async fn create_person(
+        &self,
+        id: Uuid,
+        record: &PersonRecord,
+        now: DateTime<Utc>,
+    ) -> Result<StoredPerson, StoreError> {
+        let transaction = self.begin_write().await?;
+        let row = to_row(id, 1, record, now, now);
+        if let Err(error) = people::Entity::insert(row).exec_without_returning(&transaction).await {
+            return Err(match error.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::AlreadyExists,
+                _ => StoreError::Database(error),
+            });
+        }
+        append_change(&transaction, id, "created", now).await?;
+        transaction.commit().await?;
+        Ok(StoredPerson { id, version: 1, record: record.clone(), created_at: now, updated_at: now })
+    }
+
+    /// Creates many people in one transaction (demo data, imports).
+    #[tracing::instrument(name = "store.create_people", skip_all, fields(count = people.len()))]
+    pub async fn create_people(&self, people: &[(Uuid, PersonRecord)], now: DateTime<Utc>) -> Result<(), StoreError> {
+        let transaction = self.begin_write().await?;
+        for chunk in people.chunks(200) {
+            let rows = chunk.iter().map(|(id, record)| to_row(*id, 1, record, now, now));
+            people::Entity::insert_many(rows).exec_without_returning(&transaction).await?;
+            let changes = chunk.iter().map(|(id, _)| change_row(*id, "created", now));
+            change_log::Entity::insert_many(changes).exec_without_returning(&transaction).await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// The person with `id`, if any.
+    #[tracing::instrument(name = "store.get_person", skip_all, fields(person_id = %id))]
+    pub async fn get_person(&self, id: Uuid) -> Result<Option<StoredPerson>, StoreError> {
+        let row = people::Entity::find_by_id(id).one(&self.db).await?;
+        row.map(from_row).transpose()
+    }
+
+    /// Number of people stored.
+    pub async fn count_people(&self) -> Result<u64, StoreError> {
+        use sea_orm::PaginatorTrait;
+        Ok(people::Entity::find().count(&self.db).await?)
+    }
+
+    /// Replaces the profile of `id` if its version is still
+    /// `expected_version`; the stored version becomes one higher.
+    #[tracing::instrument(name = "store.update_person", skip_all, fields(person_id = %id))]
+    pub async fn update_person(
+        &self,
+        id: Uuid,
+        expected_version: i64,
+        record: &PersonRecord,
+        now: DateTime<Utc>,
+    ) -> Result<StoredPerson, StoreError> {
+        let transaction = self.begin_write().await?;
+        let Some(current) = people::Entity::find_by_id(id).one(&transaction).await? else {
+            return Err(StoreError::NotFound);
+        };
+        if current.version != expected_version {
+            return Err(StoreError::VersionConflict { current: current.version });
+        }
+        let new_version = expected_version + 1;
+        let mut row = to_row(id, new_version, record, current.created_at, now);
+        row.id = sea_orm::ActiveValue::NotSet;
+        let result = people::Entity::update_many()
+            .set(row)
+            .filter(people::Column::Id.eq(id))
+            .filter(people::Column::Version.eq(expected_version))
+            .exec(&transaction)
+            .await?;
+        // The immediate transaction holds the write lock (SQLite) and the
+        // version filter guards PostgreSQL, so a lost race shows up here.
+        if result.rows_affected != 1 {
+            return Err(StoreError::VersionConflict { current: current.version });
+        }
+        append_change(&transaction, id, "updated", now).await?;
+        transaction.commit().await?;
+        Ok(StoredPerson {
+            id,
+            version: new_version,
+            record: record.clone(),
+            created_at: current.created_at,
+            updated_at: now,
+        })
+    }
+
+    /// Erases the person: the row goes, an `erased` change is logged (ids
+    /// only), and on SQLite the WAL is checkpointed so that no copy of the
+    /// person's text is left in the files. Returns `NotFound` if there was
+    /// no such person.
+    #[tracing::instrument(name = "store.erase_person", skip_all, fields(person_id = %id))]
+    pub async fn erase_person(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let transaction = self.begin_write().await?;
+        let deleted = people::Entity::delete_by_id(id).exec(&transaction).await?;
+        if deleted.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        append_change(&transaction, id, "erased", now).await?;
+        transaction.commit().await?;
+        self.checkpoint_wal().await
+    }
+
+    /// Every change-log row about the person, oldest first.
+    pub async fn person_changes(&self, id: Uuid) -> Result<Vec<ChangeRecord>, StoreError> {
+        let rows = change_log::Entity::find()
+            .filter(change_log::Column::Entity.eq(PERSON_ENTITY))
+            .filter(change_log::Column::EntityId.eq(id))
+            .order_by_asc(change_log::Column::Seq)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ChangeRecord { seq: row.seq, operation: row.operation, recorded_at: row.recorded_at })
+            .collect())
+    }
+
+    /// The highest change-log `seq`, or 0 for an empty log.
+    pub async fn last_change_seq(&self) -> Result<i64, StoreError> {
+        let newest = change_log::Entity::find()
+            .order_by_desc(change_log::Column::Seq)
+            .one(&self.db)
+            .await?;
+        Ok(newest.map_or(0, |row| row.seq))
+    }
+}
+
+async fn append_change(
+    transaction: &impl ConnectionTrait,
+    id: Uuid,
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    change_log::Entity::insert(change_row(id, operation, now))
+        .exec_without_returning(transaction)
+        .await?;
+    Ok(())
+}
+
+fn change_row(id: Uuid, operation: &str, now: DateTime<Utc>) -> change_log::ActiveModel {
+    change_log::ActiveModel {
+        seq: sea_orm::ActiveValue::NotSet,
+        entity: Set(PERSON_ENTITY.to_owned()),
+        entity_id: Set(id),
+        operation: Set(operation.to_owned()),
+        recorded_at: Set(now),
+    }
+}
+
+fn json_of<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    // Serialising plain data structs and string lists cannot fail.
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+fn to_row(
+    id: Uuid,
+    version: i64,
+    record: &PersonRecord,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+) -> people::ActiveModel {
+    people::ActiveModel {
+        id: Set(id),
+        version: Set(version),
+        display_name: Set(record.display_name.clone()),
+        about: Set(record.about.clone()),
+        birth_year: Set(record.birth_year),
+        gender: Set(record.gender.clone()),
+        outcode: Set(record.outcode.clone()),
+        authority_code: Set(record.authority_code.clone()),
+        travel_km: Set(i32::from(record.travel_km)),
+        travel: Set(record.travel.clone()),
+        interests: Set(json_of(&record.interests)),
+        goals: Set(json_of(&record.goals)),
+        support_needs: Set(json_of(&record.support_needs)),
+        communication: Set(json_of(&record.communication)),
+        access_needs: Set(json_of(&record.access_needs)),
+        availability: Set(json_of(&record.availability)),
+        contribution_min: Set(record.contribution_gbp_week.map(|range| range.min as i32)),
+        contribution_max: Set(record.contribution_gbp_week.map(|range| range.max as i32)),
+        preferences: Set(json_of(&record.preferences)),
+        contact: Set(json_of(&record.contact)),
+        share_needs_with_matches: Set(record.share_needs_with_matches),
+        discoverable: Set(record.discoverable),
+        public_listing: Set(record.public_listing),
+        status: Set(record.status.as_str().to_owned()),
+        created_at: Set(created_at),
+        updated_at: Set(updated_at),
+    }
+}
+
+fn decode<T: DeserializeOwned>(column: &str, value: serde_json::Value) -> Result<T, StoreError> {
+    serde_json::from_value(value).map_err(|error| StoreError::Corrupt(format!("people.{column}: {error}")))
+}
+
+fn from_row(row: people::Model) -> Result<StoredPerson, StoreError> {
+    let status = ProfileStatus::parse(&row.status)
+        .ok_or_else(|| StoreError::Corrupt("people.status is not a known status".into()))?;
+    let contribution_gbp_week = match (row.contribution_min, row.contribution_max) {
+        (Some(min), Some(max)) => Some(Contribution {
+            min: u32::try_from(min).map_err(|_| StoreError::Corrupt("people.contribution_min".into()))?,
+            max: u32::try_from(max).map_err(|_| StoreError::Corrupt("people.contribution_max".into()))?,
+        }),
+        _ => None,
+    };
+    let preferences: Preferences = decode("preferences", row.preferences)?;
+    let contact: Contact = decode("contact", row.contact)?;
+    let record = PersonRecord {
+        display_name: row.display_name,
+        about: row.about,
+        birth_year: row.birth_year,
+        gender: row.gender,
+        outcode: row.outcode,
+        authority_code: row.authority_code,
+        travel_km: u16::try_from(row.travel_km).map_err(|_| StoreError::Corrupt("people.travel_km".into()))?,
+        travel: row.travel,
+        interests: decode("interests", row.interests)?,
+        goals: decode("goals", row.goals)?,
+        support_needs: decode("support_needs", row.support_needs)?,
+        communication: decode("communication", row.communication)?,
+        access_needs: decode("access_needs", row.access_needs)?,
+        availability: decode("availability", row.availability)?,
+        contribution_gbp_week,
+        preferences,
+        contact,
+        share_needs_with_matches: row.share_needs_with_matches,
+        discoverable: row.discoverable,
+        public_listing: row.public_listing,
+        status,
+    };
+    Ok(StoredPerson { id: row.id, version: row.version, record, created_at: row.created_at, updated_at: row.updated_at })
+}
+

@@ -1,0 +1,18 @@
+//! Schema migrations for Finding Friends: one set, run unchanged on SQLite
+//! and PostgreSQL. Migrations are dated, append-only, and each has a `down`.
+//! `friends serve` and `friends migrate` apply them at start.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_people_and_change_log;
+
+/// Every migration, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_people_and_change_log::Migration)]
+    }
+}
