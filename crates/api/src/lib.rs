@@ -1,1 +1,25 @@
-//! placeholder
+//! Finding Friends HTTP API: configuration, authentication, routes, errors
+//! and telemetry, and the [`startup::Application`] that `friends serve` and
+//! the black-box tests both run.
+//!
+//! Invariants:
+//! - every response carries `x-request-id`; every error is
+//!   `application/problem+json` with a stable `code` ([`errors`]);
+//! - a caller who may not see a person gets 404, never 403, so ids cannot be
+//!   probed ([`people`]);
+//! - no log line carries a name, about text, contact detail, support need,
+//!   postcode or token: handlers never log bodies, request logs carry the
+//!   route pattern rather than the path or query, and auth failures log the
+//!   reason only ([`telemetry`], [`auth`]).
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod errors;
+pub mod people;
+pub mod reference;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
+pub mod token;
+pub mod views;

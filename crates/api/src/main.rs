@@ -1,1 +1,134 @@
-fn main() {}
+//! `friends`: the Finding Friends service and its operator commands.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use friends_api::auth::Role;
+use friends_api::config::Settings;
+use friends_api::reference::Reference;
+use friends_api::startup::Application;
+use friends_api::token::{TokenRequest, mint, parse_ttl};
+use friends_store::Store;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "friends", about = "Finding Friends: brokered introductions for people pooling care budgets")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Member,
+    Supporter,
+    Broker,
+    Admin,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API (settings from FRIENDS_* and DATABASE_URL).
+    Serve,
+    /// Print a development token signed with the configured secret.
+    Token {
+        /// The caller's role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The caller's id (a member's person id).
+        #[arg(long)]
+        sub: Uuid,
+        /// Supporters: people they act for.
+        #[arg(long, value_delimiter = ',')]
+        acts_for: Vec<Uuid>,
+        /// Brokers: ONS codes of their authorities.
+        #[arg(long, value_delimiter = ',')]
+        authorities: Vec<String>,
+        /// Lifetime: 90s, 30m, 1h, 7d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load a deterministic synthetic population.
+    SeedDemo {
+        /// How many people.
+        #[arg(long)]
+        people: u32,
+        /// Seed: the same seed gives the same people.
+        #[arg(long, default_value_t = friends_api::demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("friends: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    friends_api::telemetry::init_subscriber(settings.environment);
+    let outcome = match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Token { role, sub, acts_for, authorities, ttl } => token(&settings, role, sub, acts_for, authorities, &ttl),
+        Command::Migrate => migrate(&settings).await,
+        Command::SeedDemo { people, seed } => seed_demo(&settings, people, seed).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!(error = %message, "friends failed");
+            eprintln!("friends: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let application = Application::build(settings).await.map_err(|error| error.to_string())?;
+    application.run_until_stopped().await.map_err(|error| error.to_string())
+}
+
+fn token(
+    settings: &Settings,
+    role: RoleArg,
+    sub: Uuid,
+    acts_for: Vec<Uuid>,
+    authorities: Vec<String>,
+    ttl: &str,
+) -> Result<(), String> {
+    let role = match role {
+        RoleArg::Member => Role::Member,
+        RoleArg::Supporter => Role::Supporter,
+        RoleArg::Broker => Role::Broker,
+        RoleArg::Admin => Role::Admin,
+    };
+    let request = TokenRequest { role, subject: sub, acts_for, authorities, ttl: parse_ttl(ttl)? };
+    println!("{}", mint(&settings.jwt, &request)?);
+    Ok(())
+}
+
+async fn open_store(settings: &Settings) -> Result<Store, String> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(|error| error.to_string())?;
+    let store = Store::connect(&settings.database_url()).await.map_err(|error| error.to_string())?;
+    store.migrate().await.map_err(|error| error.to_string())?;
+    Ok(store)
+}
+
+async fn migrate(settings: &Settings) -> Result<(), String> {
+    open_store(settings).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn seed_demo(settings: &Settings, people: u32, seed: u64) -> Result<(), String> {
+    let store = open_store(settings).await?;
+    let reference = Reference::load().map_err(|error| error.to_string())?;
+    friends_api::demo::seed(&store, &reference, people, seed).await.map_err(|error| error.to_string())?;
+    println!("loaded {people} demo people (seed {seed})");
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! Typed settings from the environment, validated at start.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Secret for development tokens when none is configured. Refused in
+/// production.
+pub const DEVELOPMENT_JWT_SECRET: &str = "finding-friends-development-secret-do-not-use";
+/// Issuer of development tokens.
+pub const DEFAULT_JWT_ISSUER: &str = "friends-dev";
+/// Audience of development tokens.
+pub const DEFAULT_JWT_AUDIENCE: &str = "friends-api";
+/// Shortest HMAC secret accepted in production.
+pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+
+/// A string that never shows itself in `Debug` or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself: call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("Secret([redacted])")
+    }
+}
+
+/// Where the service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Laptop defaults, readable logs, development secret allowed.
+    Development,
+    /// JSON logs, strict secrets.
+    Production,
+}
+
+/// Token validation settings.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// HS256 secret; `None` when only JWKS keys are trusted.
+    pub secret: Option<Secret>,
+    /// Required `iss`.
+    pub issuer: String,
+    /// Required `aud`.
+    pub audience: String,
+    /// JWKS file of asymmetric keys, each with `kid` and `alg`.
+    pub jwks_file: Option<PathBuf>,
+}
+
+/// Everything `friends serve` needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on (`127.0.0.1:8080`; port 0 picks one).
+    pub listen: String,
+    /// Folder for the SQLite file and, later, the index.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; `None` means a SQLite file in
+    /// `data_dir`.
+    pub database_url: Option<Secret>,
+    /// Development or production.
+    pub environment: Environment,
+    /// Token validation.
+    pub jwt: JwtSettings,
+    /// Load this many synthetic people into an empty database at start.
+    pub demo_people: Option<u32>,
+    /// HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Reads `FRIENDS_*` and `DATABASE_URL` from the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let read = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+        let environment = match read("FRIENDS_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(_) => return Err(ConfigError("FRIENDS_ENV must be development or production".into())),
+        };
+        let production = environment == Environment::Production;
+        let issuer = read("FRIENDS_JWT_ISSUER");
+        let audience = read("FRIENDS_JWT_AUDIENCE");
+        if production && (issuer.is_none() || audience.is_none()) {
+            return Err(ConfigError(
+                "in production FRIENDS_JWT_ISSUER and FRIENDS_JWT_AUDIENCE must be set".into(),
+            ));
+        }
+        let jwks_file = read("FRIENDS_JWKS_FILE").map(PathBuf::from);
+        let secret = match read("FRIENDS_JWT_SECRET") {
+            Some(secret) => Some(Secret::new(secret)),
+            None if production => None,
+            None => Some(Secret::new(DEVELOPMENT_JWT_SECRET)),
+        };
+        let demo_people = read("FRIENDS_DEMO_PEOPLE")
+            .map(|value| value.parse::<u32>())
+            .transpose()
+            .map_err(|_| ConfigError("FRIENDS_DEMO_PEOPLE must be a whole number".into()))?;
+        let workers = read("FRIENDS_WORKERS")
+            .map(|value| value.parse::<usize>())
+            .transpose()
+            .map_err(|_| ConfigError("FRIENDS_WORKERS must be a whole number".into()))?;
+        let settings = Self {
+            listen: read("FRIENDS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir: PathBuf::from(read("FRIENDS_DATA_DIR").unwrap_or_else(|| "./var".into())),
+            database_url: read("DATABASE_URL").map(Secret::new),
+            environment,
+            jwt: JwtSettings {
+                secret,
+                issuer: issuer.unwrap_or_else(|| DEFAULT_JWT_ISSUER.into()),
+                audience: audience.unwrap_or_else(|| DEFAULT_JWT_AUDIENCE.into()),
+                jwks_file,
+            },
+            demo_people,
+            workers,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks the rules that protect production.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.jwt.secret.is_none() && self.jwt.jwks_file.is_none() {
+            return Err(ConfigError("set FRIENDS_JWT_SECRET or FRIENDS_JWKS_FILE".into()));
+        }
+        if self.environment == Environment::Production {
+            if let Some(secret) = &self.jwt.secret {
+                if secret.expose() == DEVELOPMENT_JWT_SECRET {
+                    return Err(ConfigError("refusing to start in production with the development secret".into()));
+                }
+                if secret.expose().len() < MIN_PRODUCTION_SECRET_BYTES {
+                    return Err(ConfigError(format!(
+                        "FRIENDS_JWT_SECRET must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"
+                    )));
+                }
+            }
+            if self.jwt.issuer.trim().is_empty() || self.jwt.audience.trim().is_empty() {
+                return Err(ConfigError("in production the JWT issuer and audience must be set".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to `friends.db` in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("friends.db").display()),
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! The one catalogue of API errors: each case maps, in one `match`, to an
+//! HTTP status and a stable snake_case `code`, rendered as
+//! `application/problem+json` with the request id. Extractor failures (bad
+//! JSON, path, query), unknown routes, wrong methods and panics go through
+//! the same shape.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use friends_domain::FieldError;
+use friends_store::StoreError;
+use serde::Serialize;
+
+use crate::telemetry::current_request_id;
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Every error the API returns.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No valid bearer token. Always the same body, whatever the reason.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// The caller may not know this exists, or it does not.
+    #[error("not found")]
+    NotFound,
+    /// The caller is known and may see the object, but not do this.
+    #[error("forbidden: {code}")]
+    Forbidden {
+        /// Stable code.
+        code: &'static str,
+        /// Plain-words reason.
+        detail: &'static str,
+    },
+    /// Field-level validation failed.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// Well-formed JSON of the wrong shape (types, unknown or missing fields).
+    #[error("invalid body")]
+    InvalidBody(String),
+    /// Not JSON at all.
+    #[error("malformed json")]
+    MalformedJson,
+    /// Body is not `application/json`.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// Body over the limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// A path segment of the wrong form.
+    #[error("invalid path")]
+    InvalidPath,
+    /// A query string of the wrong form.
+    #[error("invalid query")]
+    InvalidQuery(String),
+    /// A header of the wrong form.
+    #[error("invalid header: {0}")]
+    InvalidHeader(&'static str),
+    /// Creating something that exists.
+    #[error("already exists")]
+    AlreadyExists,
+    /// `If-Match` is required and missing.
+    #[error("precondition required")]
+    PreconditionRequired,
+    /// `If-Match` does not match the current version.
+    #[error("version conflict")]
+    VersionConflict,
+    /// Not ready to serve (database unreachable).
+    #[error("not ready")]
+    NotReady,
+    /// A bug or an outage. The cause was logged where it happened.
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    /// Status and stable code.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
+            Self::Validation(errors) => (StatusCode::UNPROCESSABLE_ENTITY, validation_code(errors)),
+            Self::InvalidBody(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+            Self::MalformedJson => (StatusCode::BAD_REQUEST, "malformed_json"),
+            Self::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::InvalidPath => (StatusCode::BAD_REQUEST, "invalid_path"),
+            Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
+            Self::InvalidHeader(_) => (StatusCode::BAD_REQUEST, "invalid_header"),
+            Self::AlreadyExists => (StatusCode::CONFLICT, "already_exists"),
+            Self::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required"),
+            Self::VersionConflict => (StatusCode::PRECONDITION_FAILED, "version_conflict"),
+            Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::Unauthorized => "A valid bearer token is required.".into(),
+            Self::NotFound => "Nothing was found at this address.".into(),
+            Self::Forbidden { detail, .. } => (*detail).into(),
+            Self::Validation(errors) if validation_code(errors) == "unknown_outcode" => {
+                "The postcode district is not known. See errors for close matches.".into()
+            }
+            Self::Validation(_) => "Some fields are not valid. See errors.".into(),
+            Self::InvalidBody(message) => format!("The body does not have the expected shape: {message}"),
+            Self::MalformedJson => "The body is not valid JSON.".into(),
+            Self::UnsupportedMediaType => "Send the body as application/json.".into(),
+            Self::PayloadTooLarge => format!("Bodies are limited to {} bytes.", crate::startup::JSON_BODY_LIMIT),
+            Self::InvalidPath => "A part of the path is not valid (ids are UUIDs).".into(),
+            Self::InvalidQuery(message) => format!("The query string is not valid: {message}"),
+            Self::InvalidHeader(name) => format!("The {name} header is not valid."),
+            Self::AlreadyExists => "It already exists.".into(),
+            Self::PreconditionRequired => "Send If-Match with the ETag you last read.".into(),
+            Self::VersionConflict => "It changed since you read it. Read it again and retry.".into(),
+            Self::NotReady => "The service is not ready.".into(),
+            Self::Internal => "Something went wrong on our side. Quote the request id if you report it.".into(),
+        }
+    }
+
+    fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Self::Validation(errors) => errors,
+            _ => &[],
+        }
+    }
+}
+
+/// The top-level code for a set of field errors: the most specific one that
+/// a client is likely to act on.
+fn validation_code(errors: &[FieldError]) -> &'static str {
+    if errors.iter().any(|error| error.code == "unknown_outcode") {
+        "unknown_outcode"
+    } else if errors.iter().any(|error| error.code == "unknown_term") {
+        "unknown_term"
+    } else {
+        "validation_failed"
+    }
+}
+
+#[derive(Serialize)]
+struct ProblemField<'a> {
+    field: &'a str,
+    code: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    problem_type: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    errors: Vec<ProblemField<'a>>,
+    request_id: String,
+}
+
+/// Builds a problem+json response.
+pub fn problem_response(status: StatusCode, code: &str, detail: String, errors: &[FieldError]) -> HttpResponse {
+    let problem = Problem {
+        problem_type: format!("urn:finding-friends:problem:{code}"),
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        detail,
+        code,
+        errors: errors
+            .iter()
+            .map(|error| ProblemField { field: &error.field, code: error.code, message: &error.message })
+            .collect(),
+        request_id: current_request_id().map(|id| id.to_string()).unwrap_or_default(),
+    };
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    if status == StatusCode::UNAUTHORIZED {
+        response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+    }
+    response.body(serde_json::to_string(&problem).unwrap_or_default())
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.status_and_code();
+        problem_response(status, code, self.detail(), self.field_errors())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::AlreadyExists => Self::AlreadyExists,
+            StoreError::VersionConflict { .. } => Self::VersionConflict,
+            StoreError::Corrupt(_) | StoreError::Setup(_) | StoreError::Database(_) => {
+                tracing::error!(error = %error, "store failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+/// Removes quoted values from a serde message, so that a name typed into a
+/// number field is not echoed back or logged.
+pub fn redact_serde_message(message: &str) -> String {
+    let mut redacted = String::with_capacity(message.len());
+    let mut in_quotes = false;
+    for character in message.chars() {
+        if character == '"' {
+            if !in_quotes {
+                redacted.push_str("\"…\"");
+            }
+            in_quotes = !in_quotes;
+        } else if !in_quotes {
+            redacted.push(character);
+        }
+    }
+    redacted
+}
+
+/// `JsonConfig` error handler.
+pub fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Error {
+    let api_error = match &error {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Deserialize(inner) if inner.is_data() => {
+            ApiError::InvalidBody(redact_serde_message(&inner.to_string()))
+        }
+        _ => ApiError::MalformedJson,
+    };
+    api_error.into()
+}
+
+/// `PathConfig` error handler.
+pub fn path_error(_error: PathError, _request: &HttpRequest) -> actix_web::Error {
+    ApiError::InvalidPath.into()
+}
+
+/// `QueryConfig` error handler.
+pub fn query_error(error: QueryPayloadError, _request: &HttpRequest) -> actix_web::Error {
+    ApiError::InvalidQuery(redact_serde_message(&error.to_string())).into()
+}
+
+fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        status if status.is_server_error() => "internal",
+        _ => "bad_request",
+    }
+}
+
+/// Middleware: turns any error response that is not already problem+json
+/// (actix's own 404 for an unknown route, 405, payload errors) into one.
+pub async fn problem_for_bare_errors(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let response = next.call(request).await?;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !status.is_client_error() && !status.is_server_error() || is_problem {
+        return Ok(response.map_into_boxed_body());
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let detail = match status {
+        StatusCode::NOT_FOUND => "No route matches this path.".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "This path does not accept this method.".to_owned(),
+        _ => status.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    let mut replacement = problem_response(status, code_for_status(status), detail, &[]);
+    if let Some(allow) = allow {
+        replacement.headers_mut().insert(header::ALLOW, allow);
+    }
+    let (request, _) = response.into_parts();
+    Ok(ServiceResponse::new(request, replacement))
+}
+
+/// 405 with the `Allow` header, for a known path with another method.
+pub fn method_not_allowed(allowed: &str) -> HttpResponse {
+    let mut response = problem_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This path does not accept this method.".into(),
+        &[],
+    );
+    if let Ok(value) = HeaderValue::from_str(allowed) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_lose_quoted_values() {
+        let message = r#"invalid type: string "Zed Canary", expected u16 at line 1 column 20"#;
+        assert_eq!(redact_serde_message(message), r#"invalid type: string "…", expected u16 at line 1 column 20"#);
+    }
+}

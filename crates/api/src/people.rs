@@ -1,0 +1,171 @@
+//! People: who may do what, and the operations behind the routes.
+//!
+//! Rules (DESIGN §6): a member acts on their own profile (`sub` = id), a
+//! supporter on the people in `acts_for`, a broker on people in their
+//! authorities, an admin on everyone. Anything else is answered as if the
+//! person did not exist (404).
+
+use chrono::{DateTime, Datelike, Utc};
+use friends_domain::person::{PersonInput, PersonRecord, ValidationContext, merge_patch};
+use friends_store::{ChangeRecord, Store, StoreError, StoredPerson};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role};
+use crate::errors::{ApiError, redact_serde_message};
+use crate::reference::Reference;
+
+/// An `If-Match` precondition, as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: any current version.
+    Any,
+    /// A list of entity tags.
+    Tags(Vec<String>),
+}
+
+impl IfMatch {
+    /// Parses the header value.
+    pub fn parse(value: &str) -> Self {
+        if value.trim() == "*" {
+            return Self::Any;
+        }
+        Self::Tags(value.split(',').map(|tag| tag.trim().to_owned()).filter(|tag| !tag.is_empty()).collect())
+    }
+
+    /// Whether it matches `version` (strong comparison: weak tags never do).
+    pub fn matches(&self, version: i64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Tags(tags) => tags.iter().any(|tag| *tag == etag(version)),
+        }
+    }
+}
+
+/// The strong entity tag of a version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The people service: store, reference data and the clock.
+#[derive(Debug, Clone)]
+pub struct People<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// Areas and vocabularies.
+    pub reference: &'a Reference,
+    /// The time of this request.
+    pub now: DateTime<Utc>,
+}
+
+impl People<'_> {
+    fn validate(&self, body: serde_json::Value) -> Result<PersonRecord, ApiError> {
+        let input: PersonInput =
+            serde_json::from_value(body).map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
+        let context = ValidationContext {
+            taxonomy: &self.reference.taxonomy,
+            areas: &self.reference.areas,
+            current_year: self.now.year(),
+        };
+        input.validate(context).map_err(ApiError::Validation)
+    }
+
+    fn check_broker_area(caller: &Caller, record: &PersonRecord) -> Result<(), ApiError> {
+        if caller.role == Role::Broker && !caller.covers(&record.authority_code) {
+            return Err(ApiError::Forbidden {
+                code: "outside_authority",
+                detail: "Brokers may only keep profiles in the authorities they cover.",
+            });
+        }
+        Ok(())
+    }
+
+    /// Loads a person the caller may manage, or 404.
+    pub async fn visible(&self, caller: &Caller, id: Uuid) -> Result<StoredPerson, ApiError> {
+        match self.store.get_person(id).await? {
+            Some(person) if caller.may_manage(id, &person.record.authority_code) => Ok(person),
+            _ => Err(ApiError::NotFound),
+        }
+    }
+
+    /// `POST /v1/people`. A member's profile takes their token's `sub` as
+    /// its id; anyone else's gets a new id.
+    pub async fn create(&self, caller: &Caller, body: serde_json::Value) -> Result<StoredPerson, ApiError> {
+        let record = self.validate(body)?;
+        Self::check_broker_area(caller, &record)?;
+        let id = match caller.role {
+            Role::Member => caller.subject,
+            Role::Supporter | Role::Broker | Role::Admin => Uuid::new_v4(),
+        };
+        let person = self.store.create_person(id, &record, self.now).await?;
+        tracing::info!(person_id = %id, role = ?caller.role, "person created");
+        Ok(person)
+    }
+
+    /// `PATCH /v1/people/{id}`: an RFC 7396 merge into the current profile,
+    /// validated as a whole, applied only if `If-Match` is current.
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        if_match: Option<IfMatch>,
+        patch: serde_json::Value,
+    ) -> Result<StoredPerson, ApiError> {
+        let current = self.visible(caller, id).await?;
+        let if_match = if_match.ok_or(ApiError::PreconditionRequired)?;
+        if !if_match.matches(current.version) {
+            return Err(ApiError::VersionConflict);
+        }
+        if !patch.is_object() {
+            return Err(ApiError::InvalidBody("a PATCH body is a JSON object of the fields to change".into()));
+        }
+        let mut merged = serde_json::to_value(&current.record).map_err(|error| {
+            tracing::error!(error = %error, "person record does not serialise");
+            ApiError::Internal
+        })?;
+        merge_patch(&mut merged, &patch);
+        let record = self.validate(merged)?;
+        Self::check_broker_area(caller, &record)?;
+        let updated = self.store.update_person(id, current.version, &record, self.now).await?;
+        tracing::info!(person_id = %id, version = updated.version, "person updated");
+        Ok(updated)
+    }
+
+    /// `GET /v1/people/{id}/export`: the profile and its change history.
+    pub async fn export(&self, caller: &Caller, id: Uuid) -> Result<(StoredPerson, Vec<ChangeRecord>), ApiError> {
+        let person = self.visible(caller, id).await?;
+        let changes = self.store.person_changes(id).await?;
+        Ok((person, changes))
+    }
+
+    /// `DELETE /v1/people/{id}`: erase. `If-Match` is honoured when sent but
+    /// not required: anybody can leave at any moment.
+    pub async fn erase(&self, caller: &Caller, id: Uuid, if_match: Option<IfMatch>) -> Result<(), ApiError> {
+        let current = self.visible(caller, id).await?;
+        if let Some(if_match) = if_match
+            && !if_match.matches(current.version)
+        {
+            return Err(ApiError::VersionConflict);
+        }
+        match self.store.erase_person(id, self.now).await {
+            Ok(()) | Err(StoreError::NotFound) => {}
+            Err(error) => return Err(error.into()),
+        }
+        tracing::info!(person_id = %id, "person erased");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_uses_strong_comparison() {
+        assert!(IfMatch::parse("\"3\"").matches(3));
+        assert!(IfMatch::parse("\"2\", \"3\"").matches(3));
+        assert!(IfMatch::parse("*").matches(9));
+        assert!(!IfMatch::parse("W/\"3\"").matches(3));
+        assert!(!IfMatch::parse("\"2\"").matches(3));
+        assert!(!IfMatch::parse("3").matches(3));
+    }
+}

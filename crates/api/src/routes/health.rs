@@ -1,0 +1,21 @@
+//! Liveness and readiness.
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::errors::ApiError;
+use crate::startup::AppState;
+
+/// `GET /healthz`: the process is serving.
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: the database answers.
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Err(error) = state.store.ping().await {
+        tracing::warn!(error = %error, "readiness check failed");
+        return Err(ApiError::NotReady);
+    }
+    Ok(HttpResponse::Ok().json(json!({"status": "ready", "checks": {"database": "ok"}})))
+}

@@ -1,0 +1,85 @@
+//! `/v1/people`: thin handlers over [`crate::people::People`].
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use friends_store::StoredPerson;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::errors::ApiError;
+use crate::people::{IfMatch, People, etag};
+use crate::startup::AppState;
+use crate::views::{ExportView, PersonView};
+
+fn service(state: &AppState) -> People<'_> {
+    People { store: &state.store, reference: &state.reference, now: Utc::now() }
+}
+
+fn if_match(request: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
+    request
+        .headers()
+        .get(header::IF_MATCH)
+        .map(|value| value.to_str().map(IfMatch::parse).map_err(|_| ApiError::InvalidHeader("If-Match")))
+        .transpose()
+}
+
+fn person_response(mut builder: actix_web::HttpResponseBuilder, state: &AppState, person: &StoredPerson) -> HttpResponse {
+    builder
+        .insert_header((header::ETAG, etag(person.version)))
+        .json(PersonView::of(person, &state.reference.areas, Utc::now()))
+}
+
+/// `POST /v1/people`.
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let person = service(&state).create(&caller, body.into_inner()).await?;
+    let mut builder = HttpResponse::Created();
+    builder.insert_header((header::LOCATION, format!("/v1/people/{}", person.id)));
+    Ok(person_response(builder, &state, &person))
+}
+
+/// `GET /v1/people/{id}`.
+pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let person = service(&state).visible(&caller, *id).await?;
+    Ok(person_response(HttpResponse::Ok(), &state, &person))
+}
+
+/// `PATCH /v1/people/{id}`.
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    request: HttpRequest,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let precondition = if_match(&request)?;
+    let person = service(&state).update(&caller, *id, precondition, body.into_inner()).await?;
+    Ok(person_response(HttpResponse::Ok(), &state, &person))
+}
+
+/// `DELETE /v1/people/{id}`.
+pub async fn erase(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let precondition = if_match(&request)?;
+    service(&state).erase(&caller, *id, precondition).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /v1/people/{id}/export`.
+pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let (person, changes) = service(&state).export(&caller, *id).await?;
+    let now = Utc::now();
+    Ok(HttpResponse::Ok().json(ExportView {
+        exported_at: now,
+        person: PersonView::of(&person, &state.reference.areas, now),
+        changes,
+    }))
+}

@@ -1,0 +1,108 @@
+//! Building and running the application: used by `friends serve` and by the
+//! black-box tests alike.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use friends_store::Store;
+
+use crate::auth::TokenVerifier;
+use crate::config::Settings;
+use crate::errors::{json_error, path_error, problem_for_bare_errors, query_error};
+use crate::reference::Reference;
+use crate::telemetry::request_context;
+
+/// Largest JSON body accepted, in bytes.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+/// What handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Areas and vocabularies.
+    pub reference: Arc<Reference>,
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Settings.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// Keys.
+    #[error(transparent)]
+    Keys(#[from] crate::auth::KeyError),
+    /// Shipped data.
+    #[error(transparent)]
+    Reference(#[from] crate::reference::ReferenceError),
+    /// Database.
+    #[error("database: {0}")]
+    Store(#[from] friends_store::StoreError),
+    /// Files and sockets.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A built, bound, not yet running application.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database (migrating it), loads the reference data and demo
+    /// people if asked, and binds the listener.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        settings.validate()?;
+        std::fs::create_dir_all(&settings.data_dir)?;
+        let verifier = web::Data::new(TokenVerifier::from_settings(&settings.jwt)?);
+        let reference = Arc::new(Reference::load()?);
+        let store = Store::connect(&settings.database_url()).await?;
+        store.migrate().await?;
+        if let Some(count) = settings.demo_people {
+            crate::demo::seed_if_empty(&store, &reference, count, crate::demo::DEFAULT_SEED).await?;
+        }
+        let state = web::Data::new(AppState { store, reference });
+        let listener = TcpListener::bind(&settings.listen)?;
+        let port = listener.local_addr()?.port();
+        let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(verifier.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(JSON_BODY_LIMIT)
+                        .content_type(|mime| {
+                            mime.essence_str() == "application/json" || mime.essence_str() == "application/merge-patch+json"
+                        })
+                        .content_type_required(true)
+                        .error_handler(json_error),
+                )
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .configure(crate::routes::configure)
+                .wrap(from_fn(problem_for_bare_errors))
+                .wrap(from_fn(request_context))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
+        tracing::info!(port, workers, "listening");
+        Ok(Self { port, server })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM or the server is stopped.
+    pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
+        self.server.await
+    }
+}

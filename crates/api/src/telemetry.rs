@@ -1,0 +1,116 @@
+//! Logs and request context.
+//!
+//! Every request gets an id (a UUIDv7), a span carrying the method, the
+//! matched route *pattern* (`/v1/people/{id}`, never the path or the query,
+//! which may carry search text), the status and the latency, and an
+//! `x-request-id` response header. The id is also available to error bodies
+//! through a task-local. Panics in handlers are caught here and answered 500,
+//! so the worker keeps serving.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::ResponseError;
+use futures_util::FutureExt;
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use uuid::Uuid;
+
+use crate::config::Environment;
+use crate::errors::ApiError;
+
+tokio::task_local! {
+    static REQUEST_ID: Uuid;
+}
+
+/// Name of the request-id header.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the request being served on this task, if any.
+pub fn current_request_id() -> Option<Uuid> {
+    REQUEST_ID.try_with(|id| *id).ok()
+}
+
+/// Default filter: our crates at info, chatty dependencies quieter.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,actix_server=warn";
+
+/// Installs the global subscriber: JSON lines in production, compact
+/// readable lines in development, on stderr. `RUST_LOG` overrides the level.
+pub fn init_subscriber(environment: Environment) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match environment {
+        Environment::Production => registry
+            .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_writer(std::io::stderr))
+            .try_init(),
+        Environment::Development => registry
+            .with(tracing_subscriber::fmt::layer().compact().with_writer(std::io::stderr))
+            .try_init(),
+    };
+    if result.is_err() {
+        // Already installed (tests install their own); keep that one.
+    }
+}
+
+/// Middleware (outermost): request id, span, request log line, and
+/// `Cache-Control: no-store` on authenticated responses.
+pub async fn request_context(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = Uuid::now_v7();
+    let started = Instant::now();
+    let authenticated = request.headers().contains_key(header::AUTHORIZATION);
+    let span = tracing::info_span!(
+        "http_request",
+        request_id = %request_id,
+        method = %request.method(),
+        route = tracing::field::Empty,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    let mut response = REQUEST_ID
+        .scope(request_id, next.call(request))
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
+        headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    if authenticated {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let status = response.status().as_u16();
+    let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    span.record("route", route.as_str());
+    span.record("status", status);
+    span.record("latency_ms", latency_ms);
+    span.in_scope(|| tracing::info!("request completed"));
+    Ok(response)
+}
+
+/// Middleware (on each resource, after routing): a panicking handler is
+/// answered with a 500 problem and the worker keeps serving. It must sit
+/// after routing because it keeps a handle on the request, and routing needs
+/// the only one.
+pub async fn catch_panics(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let http_request = request.request().clone();
+    match AssertUnwindSafe(next.call(request)).catch_unwind().await {
+        Ok(response) => Ok(response?.map_into_boxed_body()),
+        Err(_panic) => {
+            tracing::error!("handler panicked");
+            Ok(ServiceResponse::new(http_request, ApiError::Internal.error_response()))
+        }
+    }
+}
