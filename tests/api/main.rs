@@ -1,1 +1,20 @@
-fn main() {}
+//! The black-box suite: one test binary that starts the real application
+//! (in-process, on port 0, with a fresh database and data folder per test)
+//! and, for the CLI, the real `friends` binary.
+//!
+//! Backends: every test uses SQLite unless `TEST_DATABASE_URL` names a
+//! PostgreSQL server, in which case each test gets its own fresh database
+//! there. Tests about SQLite's files and pragmas always use SQLite; the
+//! store suite runs on both backends whenever `TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod concurrency;
+mod contract;
+mod hygiene;
+mod people;
+mod privacy;
+mod reference;
+mod store;

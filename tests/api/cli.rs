@@ -1,0 +1,112 @@
+//! The real `friends` binary: production safety, tokens, migrations, demo
+//! data.
+
+use std::process::Command;
+
+use reqwest::Method;
+
+use crate::helpers::*;
+
+fn friends() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_friends"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("FRIENDS_") || name == "DATABASE_URL" {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+fn refuses(command: &mut Command, needle: &str) {
+    let Ok(output) = command.output() else { panic!("cannot run friends") };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "must refuse to start: {stderr}");
+    assert!(stderr.contains(needle), "the refusal says why ({needle}): {stderr}");
+}
+
+#[test]
+fn production_refuses_weak_or_missing_secrets_and_claims() {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => panic!("{error}"),
+    };
+    let data = dir.path().to_string_lossy().into_owned();
+    let strong = "a-production-secret-of-at-least-32-bytes!";
+    let base = |command: &mut Command| {
+        command
+            .arg("serve")
+            .env("FRIENDS_ENV", "production")
+            .env("FRIENDS_DATA_DIR", &data)
+            .env("FRIENDS_LISTEN", "127.0.0.1:0");
+    };
+    let mut dev_secret = friends();
+    base(&mut dev_secret);
+    dev_secret
+        .env("FRIENDS_JWT_SECRET", friends_api::config::DEVELOPMENT_JWT_SECRET)
+        .env("FRIENDS_JWT_ISSUER", "council-idp")
+        .env("FRIENDS_JWT_AUDIENCE", "friends-api");
+    refuses(&mut dev_secret, "development secret");
+
+    let mut short = friends();
+    base(&mut short);
+    short.env("FRIENDS_JWT_SECRET", "short").env("FRIENDS_JWT_ISSUER", "council-idp").env("FRIENDS_JWT_AUDIENCE", "friends-api");
+    refuses(&mut short, "at least 32 bytes");
+
+    let mut no_issuer = friends();
+    base(&mut no_issuer);
+    no_issuer.env("FRIENDS_JWT_SECRET", strong).env("FRIENDS_JWT_AUDIENCE", "friends-api");
+    refuses(&mut no_issuer, "FRIENDS_JWT_ISSUER");
+
+    let mut no_audience = friends();
+    base(&mut no_audience);
+    no_audience.env("FRIENDS_JWT_SECRET", strong).env("FRIENDS_JWT_ISSUER", "council-idp");
+    refuses(&mut no_audience, "FRIENDS_JWT_AUDIENCE");
+
+    let mut no_key = friends();
+    base(&mut no_key);
+    no_key.env("FRIENDS_JWT_ISSUER", "council-idp").env("FRIENDS_JWT_AUDIENCE", "friends-api");
+    refuses(&mut no_key, "FRIENDS_JWT_SECRET");
+}
+
+#[tokio::test]
+async fn a_token_from_the_cli_is_accepted_by_an_app_with_the_same_settings() {
+    let app = spawn_app().await;
+    let (id, _) = app.member_in("TW9").await;
+    let Ok(output) = friends()
+        .args(["token", "--role", "member", "--sub", &id.to_string(), "--ttl", "5m"])
+        .env("FRIENDS_JWT_SECRET", TEST_SECRET)
+        .env("FRIENDS_JWT_ISSUER", TEST_ISSUER)
+        .env("FRIENDS_JWT_AUDIENCE", TEST_AUDIENCE)
+        .output()
+    else {
+        panic!("cannot run friends token")
+    };
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let response = app.send(Method::GET, &format!("/v1/people/{id}"), Some(&token), None, None).await;
+    assert_eq!(response.status(), 200);
+}
+
+#[test]
+fn migrate_and_seed_demo_fill_a_fresh_sqlite_database() {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => panic!("{error}"),
+    };
+    let run = |args: &[&str]| {
+        let Ok(output) = friends().args(args).env("FRIENDS_DATA_DIR", dir.path()).output() else {
+            panic!("cannot run friends")
+        };
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(run(&["migrate"]).contains("migrations applied"));
+    assert!(run(&["seed-demo", "--people", "120", "--seed", "7"]).contains("loaded 120"));
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { panic!("runtime") };
+    runtime.block_on(async {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("friends.db").display());
+        let Ok(store) = friends_store::Store::connect(&url).await else { panic!("connect") };
+        assert_eq!(store.count_people().await.ok(), Some(120));
+        assert_eq!(store.last_change_seq().await.ok(), Some(120), "each demo person has its change-log row");
+    });
+}

@@ -1,0 +1,65 @@
+//! `api-spec/openapi.yaml` and the served routes agree, both ways.
+
+use std::collections::BTreeSet;
+
+use friends_api::routes::route_specs;
+
+const SPEC: &str = include_str!("../../api-spec/openapi.yaml");
+
+/// `(METHOD, path)` pairs under `paths:` in the spec. The spec is ours and
+/// written in the plain block style this reads: paths at two spaces, methods
+/// at four.
+fn spec_routes() -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    let mut in_paths = false;
+    let mut current_path: Option<String> = None;
+    for line in SPEC.lines() {
+        if !line.starts_with(' ') && !line.trim().is_empty() {
+            in_paths = line.trim_end() == "paths:";
+            current_path = None;
+            continue;
+        }
+        if !in_paths {
+            continue;
+        }
+        if let Some(path) = line.strip_prefix("  /").and_then(|rest| rest.strip_suffix(':')) {
+            current_path = Some(format!("/{path}"));
+        } else if let Some(method) = line.strip_prefix("    ").and_then(|rest| rest.strip_suffix(':'))
+            && ["get", "post", "patch", "put", "delete"].contains(&method)
+            && let Some(path) = &current_path
+        {
+            routes.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    routes
+}
+
+fn served_routes() -> BTreeSet<(String, String)> {
+    route_specs()
+        .into_iter()
+        .flat_map(|spec| spec.methods.into_iter().map(move |method| (method.to_string(), spec.path.to_owned())))
+        .collect()
+}
+
+#[test]
+fn every_served_route_is_in_the_spec_and_every_spec_route_is_served() {
+    let spec = spec_routes();
+    let served = served_routes();
+    assert!(served.len() >= 9, "the route table is read: {served:?}");
+    let undocumented: Vec<_> = served.difference(&spec).collect();
+    let unserved: Vec<_> = spec.difference(&served).collect();
+    assert!(undocumented.is_empty(), "served but not in api-spec/openapi.yaml: {undocumented:?}");
+    assert!(unserved.is_empty(), "in api-spec/openapi.yaml but not served: {unserved:?}");
+}
+
+#[test]
+fn the_spec_documents_every_error_code_the_api_can_return() {
+    for code in [
+        "unauthorized", "not_found", "outside_authority", "validation_failed", "unknown_outcode", "unknown_term",
+        "invalid_body", "malformed_json", "unsupported_media_type", "payload_too_large", "invalid_path",
+        "invalid_query", "invalid_header", "already_exists", "precondition_required", "version_conflict",
+        "not_ready", "internal", "method_not_allowed",
+    ] {
+        assert!(SPEC.contains(code), "api-spec/openapi.yaml does not mention the error code {code}");
+    }
+}
