@@ -55,11 +55,7 @@ fn with_claim(subject: Uuid, key: &str, value: Value) -> String {
 async fn assert_refused(app: &TestApp, subject: Uuid, token: &str, case: &str) {
     let response = app.send(Method::GET, &format!("/v1/people/{subject}"), Some(token), None, None).await;
     assert_eq!(response.status(), 401, "{case} must be refused");
-    assert_eq!(
-        response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()),
-        Some("Bearer"),
-        "{case}"
-    );
+    assert_eq!(response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Bearer"), "{case}");
     let body = assert_problem(response, 401, "unauthorized").await;
     assert_eq!(body["detail"], "A valid bearer token is required.", "{case}: same body for every reason");
 }
@@ -84,7 +80,11 @@ async fn every_invalid_token_is_refused_with_the_same_401() {
     let tampered_payload = format!("{head}.{}.{signature}", b64(admin_claims.to_string().as_bytes()));
     let mut flipped = signature.chars().collect::<Vec<_>>();
     flipped[3] = if flipped[3] == 'A' { 'B' } else { 'A' };
-    let tampered_signature = format!("{head}.{}.{}", rest.split_once('.').map(|p| p.0).unwrap_or(""), flipped.into_iter().collect::<String>());
+    let tampered_signature = format!(
+        "{head}.{}.{}",
+        rest.split_once('.').map(|p| p.0).unwrap_or(""),
+        flipped.into_iter().collect::<String>()
+    );
 
     let cases: Vec<(&str, String)> = vec![
         ("alg none", alg_none),
@@ -110,7 +110,11 @@ async fn every_invalid_token_is_refused_with_the_same_401() {
     }
 
     // Wrong secret.
-    let foreign = match encode(&Header::new(Algorithm::HS256), &claims(subject), &EncodingKey::from_secret(b"another-secret-another-secret-00")) {
+    let foreign = match encode(
+        &Header::new(Algorithm::HS256),
+        &claims(subject),
+        &EncodingKey::from_secret(b"another-secret-another-secret-00"),
+    ) {
         Ok(token) => token,
         Err(error) => panic!("{error}"),
     };

@@ -49,7 +49,10 @@ fn production_refuses_weak_or_missing_secrets_and_claims() {
 
     let mut short = friends();
     base(&mut short);
-    short.env("FRIENDS_JWT_SECRET", "short").env("FRIENDS_JWT_ISSUER", "council-idp").env("FRIENDS_JWT_AUDIENCE", "friends-api");
+    short
+        .env("FRIENDS_JWT_SECRET", "short")
+        .env("FRIENDS_JWT_ISSUER", "council-idp")
+        .env("FRIENDS_JWT_AUDIENCE", "friends-api");
     refuses(&mut short, "at least 32 bytes");
 
     let mut no_issuer = friends();

@@ -35,7 +35,10 @@ async fn thirty_two_writers(app: Arc<TestApp>) {
         let token = target_token.clone();
         tokio::spawn(async move {
             let patch = json!({"about": format!("Writer {writer} was here.")});
-            app.send(Method::PATCH, &format!("/v1/people/{target}"), Some(&token), Some(&patch), Some("\"1\"")).await.status().as_u16()
+            app.send(Method::PATCH, &format!("/v1/people/{target}"), Some(&token), Some(&patch), Some("\"1\""))
+                .await
+                .status()
+                .as_u16()
         })
     });
     let mut statuses = Vec::new();
@@ -55,7 +58,8 @@ async fn thirty_two_writers(app: Arc<TestApp>) {
             let read = app.send(Method::GET, &path, Some(&token), None, None).await.status().as_u16();
             let version = if id == target { "\"2\"" } else { "\"1\"" };
             let patch = json!({"travel_km": 25});
-            let write = app.send(Method::PATCH, &path, Some(&token), Some(&patch), Some(version)).await.status().as_u16();
+            let write =
+                app.send(Method::PATCH, &path, Some(&token), Some(&patch), Some(version)).await.status().as_u16();
             let erase = app.send(Method::DELETE, &path, Some(&token), None, None).await.status().as_u16();
             (read, write, erase)
         })

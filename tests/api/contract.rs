@@ -55,10 +55,25 @@ fn every_served_route_is_in_the_spec_and_every_spec_route_is_served() {
 #[test]
 fn the_spec_documents_every_error_code_the_api_can_return() {
     for code in [
-        "unauthorized", "not_found", "outside_authority", "validation_failed", "unknown_outcode", "unknown_term",
-        "invalid_body", "malformed_json", "unsupported_media_type", "payload_too_large", "invalid_path",
-        "invalid_query", "invalid_header", "already_exists", "precondition_required", "version_conflict",
-        "not_ready", "internal", "method_not_allowed",
+        "unauthorized",
+        "not_found",
+        "outside_authority",
+        "validation_failed",
+        "unknown_outcode",
+        "unknown_term",
+        "invalid_body",
+        "malformed_json",
+        "unsupported_media_type",
+        "payload_too_large",
+        "invalid_path",
+        "invalid_query",
+        "invalid_header",
+        "already_exists",
+        "precondition_required",
+        "version_conflict",
+        "not_ready",
+        "internal",
+        "method_not_allowed",
     ] {
         assert!(SPEC.contains(code), "api-spec/openapi.yaml does not mention the error code {code}");
     }

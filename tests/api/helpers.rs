@@ -83,7 +83,8 @@ pub fn init_logs() {
             panic!("cannot open the test log file {}", path.display());
         };
         let writer = TeeWriter { file: Arc::new(Mutex::new(file)) };
-        let filter = tracing_subscriber::EnvFilter::new("debug,friends_api=trace,friends_store=trace,friends_domain=trace");
+        let filter =
+            tracing_subscriber::EnvFilter::new("debug,friends_api=trace,friends_store=trace,friends_domain=trace");
         let _ = tracing_subscriber::registry()
             .with(filter)
             .with(

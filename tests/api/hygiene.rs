@@ -21,7 +21,8 @@ async fn actix_errors_are_problem_json_with_stable_codes() {
     let wrong_method = app.send(Method::PUT, "/v1/people", Some(&token), None, None).await;
     assert_eq!(wrong_method.headers().get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
     assert_problem(wrong_method, 405, "method_not_allowed").await;
-    assert_problem(app.send(Method::GET, "/v1/people/not-a-uuid", Some(&token), None, None).await, 400, "invalid_path").await;
+    assert_problem(app.send(Method::GET, "/v1/people/not-a-uuid", Some(&token), None, None).await, 400, "invalid_path")
+        .await;
 
     let malformed = app
         .client
@@ -48,7 +49,8 @@ async fn actix_errors_are_problem_json_with_stable_codes() {
     let mut wrong_types = sample_person();
     wrong_types["birth_year"] = json!(CANARY_NAME);
     let problem = assert_problem(
-        app.send(Method::POST, "/v1/people", Some(&app.token(Role::Member, Uuid::new_v4())), Some(&wrong_types), None).await,
+        app.send(Method::POST, "/v1/people", Some(&app.token(Role::Member, Uuid::new_v4())), Some(&wrong_types), None)
+            .await,
         422,
         "invalid_body",
     )
@@ -75,10 +77,12 @@ async fn bodies_over_64_kib_get_413_and_change_nothing() {
     let mut huge = sample_person();
     huge["about"] = json!("a".repeat(70 * 1024));
     let id_for_create = Uuid::new_v4();
-    let response = app.send(Method::POST, "/v1/people", Some(&app.token(Role::Member, id_for_create)), Some(&huge), None).await;
+    let response =
+        app.send(Method::POST, "/v1/people", Some(&app.token(Role::Member, id_for_create)), Some(&huge), None).await;
     assert_problem(response, 413, "payload_too_large").await;
     let patch = json!({"about": "b".repeat(70 * 1024)});
-    let response = app.send(Method::PATCH, &format!("/v1/people/{id}"), Some(&token), Some(&patch), Some("\"1\"")).await;
+    let response =
+        app.send(Method::PATCH, &format!("/v1/people/{id}"), Some(&token), Some(&patch), Some("\"1\"")).await;
     assert_problem(response, 413, "payload_too_large").await;
     let read = json_body(app.send(Method::GET, &format!("/v1/people/{id}"), Some(&token), None, None).await).await;
     assert_eq!(read["version"], 1);

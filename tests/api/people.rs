@@ -128,7 +128,10 @@ async fn a_created_person_reads_back_with_ids_a_district_and_headers() {
     assert_eq!(response.headers().get("etag").and_then(|v| v.to_str().ok()), Some("\"1\""));
     let body = json_body(response).await;
     assert_eq!(body["outcode"], "TW9");
-    assert_eq!(body["area"], json!({"outcode": "TW9", "authority_code": RICHMOND, "authority_name": "Richmond upon Thames"}));
+    assert_eq!(
+        body["area"],
+        json!({"outcode": "TW9", "authority_code": RICHMOND, "authority_name": "Richmond upon Thames"})
+    );
     assert_eq!(body["interests"], json!(["sport_fitness.football", "food_drink.cooking"]));
     assert_eq!(body["communication"], json!(["spoken_english", "easy_read"]));
     assert_eq!(body["age_band"], "25-34");
@@ -250,13 +253,23 @@ async fn unknown_terms_and_districts_name_the_nearest_matches() {
     let token = app.token(Role::Member, Uuid::new_v4());
     let mut body = sample_person();
     body["interests"] = json!(["footbal"]);
-    let problem = assert_problem(app.send(Method::POST, "/v1/people", Some(&token), Some(&body), None).await, 422, "unknown_term").await;
+    let problem = assert_problem(
+        app.send(Method::POST, "/v1/people", Some(&token), Some(&body), None).await,
+        422,
+        "unknown_term",
+    )
+    .await;
     assert_eq!(problem["errors"][0]["field"], "interests[0]");
     assert!(problem["errors"][0]["message"].as_str().unwrap_or("").contains("sport_fitness.football"), "{problem}");
 
     let mut body = sample_person();
     body["outcode"] = json!("TW99 1AB");
-    let problem = assert_problem(app.send(Method::POST, "/v1/people", Some(&token), Some(&body), None).await, 422, "unknown_outcode").await;
+    let problem = assert_problem(
+        app.send(Method::POST, "/v1/people", Some(&token), Some(&body), None).await,
+        422,
+        "unknown_outcode",
+    )
+    .await;
     let message = problem["errors"][0]["message"].as_str().unwrap_or("");
     assert!(message.contains("TW9"), "{message}");
     assert!(!message.contains("1AB"), "the inward code is never echoed: {message}");
@@ -277,7 +290,10 @@ async fn a_full_postcode_never_reaches_the_database() {
     assert!(!rows.to_uppercase().contains(CANARY_INWARD), "no inward code in any row");
     if app.backend == Backend::Sqlite {
         let bytes = app.sqlite_file_bytes();
-        assert!(!contains_bytes(&bytes, CANARY_INWARD) && !contains_bytes(&bytes, "7qx"), "no inward code in the files");
+        assert!(
+            !contains_bytes(&bytes, CANARY_INWARD) && !contains_bytes(&bytes, "7qx"),
+            "no inward code in the files"
+        );
     }
 }
 
@@ -291,7 +307,10 @@ async fn export_holds_the_profile_and_its_history() {
     assert_eq!(export["person"]["id"], id.to_string());
     assert_eq!(export["person"]["contact"]["email"], CANARY_EMAIL);
     assert_eq!(export["person"]["support_needs"], json!([CANARY_NEED]));
-    let operations: Vec<&str> = export["changes"].as_array().map(|changes| changes.iter().filter_map(|c| c["operation"].as_str()).collect()).unwrap_or_default();
+    let operations: Vec<&str> = export["changes"]
+        .as_array()
+        .map(|changes| changes.iter().filter_map(|c| c["operation"].as_str()).collect())
+        .unwrap_or_default();
     assert_eq!(operations, vec!["created", "updated"]);
 }
 

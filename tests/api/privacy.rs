@@ -28,7 +28,8 @@ async fn canary_personal_data_never_appears_in_the_logs() {
     app.send(Method::PATCH, &path, Some(&token), Some(&patch), Some("\"1\"")).await;
     // Failures carrying canaries: bad types, bad email, unknown district from a full postcode, stale version.
     app.send(Method::PATCH, &path, Some(&token), Some(&json!({"travel_km": CANARY_NAME})), Some("\"2\"")).await;
-    app.send(Method::PATCH, &path, Some(&token), Some(&json!({"contact": {"email": CANARY_NAME}})), Some("\"2\"")).await;
+    app.send(Method::PATCH, &path, Some(&token), Some(&json!({"contact": {"email": CANARY_NAME}})), Some("\"2\""))
+        .await;
     app.send(Method::PATCH, &path, Some(&token), Some(&json!({"outcode": "ZZ99 7QX"})), Some("\"2\"")).await;
     app.send(Method::PATCH, &path, Some(&token), Some(&patch), Some("\"1\"")).await;
     app.send(Method::GET, "/v1/areas/outcodes/TW9%207QX", None, None, None).await;

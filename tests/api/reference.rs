@@ -31,14 +31,25 @@ async fn outcodes_and_full_postcodes_resolve_to_their_district_and_authority() {
         ("SW1A1AA", "SW1A", "E09000033", "Westminster"),
         ("CF10", "CF10", "W06000015", "Cardiff"),
     ] {
-        let body = json_body(app.send(Method::GET, &format!("/v1/areas/outcodes/{input}"), None, None, None).await).await;
+        let body =
+            json_body(app.send(Method::GET, &format!("/v1/areas/outcodes/{input}"), None, None, None).await).await;
         assert_eq!(body["outcode"], outcode, "{input}");
         assert_eq!(body["authority_code"], authority, "{input}");
         assert_eq!(body["authority_name"], name, "{input}");
         assert!(body["attribution"].as_str().is_some_and(|text| text.contains("Crown copyright")));
         assert!(!body.to_string().to_uppercase().contains("1AB"), "no inward code in the answer");
     }
-    let unknown = assert_problem(app.send(Method::GET, "/v1/areas/outcodes/TW99", None, None, None).await, 422, "unknown_outcode").await;
+    let unknown = assert_problem(
+        app.send(Method::GET, "/v1/areas/outcodes/TW99", None, None, None).await,
+        422,
+        "unknown_outcode",
+    )
+    .await;
     assert!(unknown["errors"][0]["message"].as_str().is_some_and(|message| message.contains("TW9")));
-    assert_problem(app.send(Method::GET, "/v1/areas/outcodes/hello%20world", None, None, None).await, 422, "validation_failed").await;
+    assert_problem(
+        app.send(Method::GET, "/v1/areas/outcodes/hello%20world", None, None, None).await,
+        422,
+        "validation_failed",
+    )
+    .await;
 }

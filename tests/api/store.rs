@@ -44,7 +44,10 @@ async fn open(url: &str) -> Store {
 
 fn records(count: u64) -> Vec<PersonRecord> {
     let taxonomy = Taxonomy::from_json(include_str!("../../data/taxonomy.json"));
-    let areas = Areas::from_csv(include_str!("../../data/uk_outcodes_gb.csv"), include_str!("../../data/lad_uk_codes_names.csv"));
+    let areas = Areas::from_csv(
+        include_str!("../../data/uk_outcodes_gb.csv"),
+        include_str!("../../data/lad_uk_codes_names.csv"),
+    );
     let (Ok(taxonomy), Ok(areas)) = (taxonomy, areas) else { panic!("shipped data") };
     let population = DemoPopulation::new(&taxonomy, &areas, 2026);
     (0..count).map(|index| population.person(99, index)).collect()
@@ -127,7 +130,8 @@ async fn concurrent_updates_of_one_version_have_exactly_one_winner() {
 async fn bulk_creation_logs_one_change_per_person_in_order() {
     for (store, _dir) in stores().await {
         let now = Utc::now();
-        let people: Vec<(Uuid, PersonRecord)> = records(450).into_iter().map(|record| (Uuid::new_v4(), record)).collect();
+        let people: Vec<(Uuid, PersonRecord)> =
+            records(450).into_iter().map(|record| (Uuid::new_v4(), record)).collect();
         let before = store.last_change_seq().await.unwrap_or(-1);
         assert!(store.create_people(&people, now).await.is_ok());
         assert_eq!(store.count_people().await.ok(), Some(450));
@@ -141,7 +145,9 @@ async fn sqlite_runs_in_wal_with_the_safety_pragmas() {
     let Some((store, _dir)) = stores.iter().find(|(store, _)| store.backend() == StoreBackend::Sqlite) else {
         panic!("SQLite always runs")
     };
-    for (pragma, expected) in [("journal_mode", "wal"), ("foreign_keys", "1"), ("secure_delete", "1"), ("synchronous", "2")] {
+    for (pragma, expected) in
+        [("journal_mode", "wal"), ("foreign_keys", "1"), ("secure_delete", "1"), ("synchronous", "2")]
+    {
         assert_eq!(store.pragma_text(pragma).await.ok().as_deref(), Some(expected), "{pragma}");
     }
     let timeout: i64 = store.pragma_text("busy_timeout").await.ok().and_then(|text| text.parse().ok()).unwrap_or(0);

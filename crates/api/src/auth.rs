@@ -191,7 +191,8 @@ fn bearer_token(request: &HttpRequest) -> Option<&str> {
 }
 
 fn load_jwks(path: &Path) -> Result<HashMap<String, TrustedKey>, KeyError> {
-    let text = std::fs::read_to_string(path).map_err(|error| KeyError(format!("cannot read {}: {error}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|error| KeyError(format!("cannot read {}: {error}", path.display())))?;
     let set: JwkSet = serde_json::from_str(&text).map_err(|error| KeyError(format!("not a JWK set: {error}")))?;
     let mut keys = HashMap::new();
     for jwk in &set.keys {
@@ -200,10 +201,8 @@ fn load_jwks(path: &Path) -> Result<HashMap<String, TrustedKey>, KeyError> {
             .common
             .key_algorithm
             .ok_or_else(|| KeyError(format!("key {kid} needs an alg (the algorithm is pinned per key)")))?;
-        let algorithm: Algorithm = named
-            .to_string()
-            .parse()
-            .map_err(|_| KeyError(format!("key {kid}: unsupported alg {named}")))?;
+        let algorithm: Algorithm =
+            named.to_string().parse().map_err(|_| KeyError(format!("key {kid}: unsupported alg {named}")))?;
         if !matches!(algorithm, Algorithm::RS256 | Algorithm::ES256 | Algorithm::EdDSA) {
             return Err(KeyError(format!("key {kid}: alg {named} is not one of RS256, ES256, EdDSA")));
         }

@@ -95,9 +95,7 @@ impl Settings {
         let issuer = read("FRIENDS_JWT_ISSUER");
         let audience = read("FRIENDS_JWT_AUDIENCE");
         if production && (issuer.is_none() || audience.is_none()) {
-            return Err(ConfigError(
-                "in production FRIENDS_JWT_ISSUER and FRIENDS_JWT_AUDIENCE must be set".into(),
-            ));
+            return Err(ConfigError("in production FRIENDS_JWT_ISSUER and FRIENDS_JWT_AUDIENCE must be set".into()));
         }
         let jwks_file = read("FRIENDS_JWKS_FILE").map(PathBuf::from);
         let secret = match read("FRIENDS_JWT_SECRET") {

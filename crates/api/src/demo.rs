@@ -40,7 +40,12 @@ pub async fn seed(store: &Store, reference: &Reference, count: u32, seed: u64) -
 }
 
 /// Inserts `count` demo people if the database has nobody yet.
-pub async fn seed_if_empty(store: &Store, reference: &Reference, count: u32, seed_value: u64) -> Result<(), StoreError> {
+pub async fn seed_if_empty(
+    store: &Store,
+    reference: &Reference,
+    count: u32,
+    seed_value: u64,
+) -> Result<(), StoreError> {
     if store.count_people().await? > 0 {
         tracing::info!("people already present, demo population not loaded");
         return Ok(());

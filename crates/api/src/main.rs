@@ -74,7 +74,9 @@ async fn main() -> ExitCode {
     friends_api::telemetry::init_subscriber(settings.environment);
     let outcome = match cli.command {
         Command::Serve => serve(settings).await,
-        Command::Token { role, sub, acts_for, authorities, ttl } => token(&settings, role, sub, acts_for, authorities, &ttl),
+        Command::Token { role, sub, acts_for, authorities, ttl } => {
+            token(&settings, role, sub, acts_for, authorities, &ttl)
+        }
         Command::Migrate => migrate(&settings).await,
         Command::SeedDemo { people, seed } => seed_demo(&settings, people, seed).await,
     };

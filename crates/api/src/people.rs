@@ -59,8 +59,8 @@ pub struct People<'a> {
 
 impl People<'_> {
     fn validate(&self, body: serde_json::Value) -> Result<PersonRecord, ApiError> {
-        let input: PersonInput =
-            serde_json::from_value(body).map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
+        let input: PersonInput = serde_json::from_value(body)
+            .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
         let context = ValidationContext {
             taxonomy: &self.reference.taxonomy,
             areas: &self.reference.areas,

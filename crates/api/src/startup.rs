@@ -78,7 +78,8 @@ impl Application {
                     web::JsonConfig::default()
                         .limit(JSON_BODY_LIMIT)
                         .content_type(|mime| {
-                            mime.essence_str() == "application/json" || mime.essence_str() == "application/merge-patch+json"
+                            mime.essence_str() == "application/json"
+                                || mime.essence_str() == "application/merge-patch+json"
                         })
                         .content_type_required(true)
                         .error_handler(json_error),

@@ -10,11 +10,11 @@
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
+use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::ResponseError;
 use futures_util::FutureExt;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
@@ -49,9 +49,9 @@ pub fn init_subscriber(environment: Environment) {
         Environment::Production => registry
             .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_writer(std::io::stderr))
             .try_init(),
-        Environment::Development => registry
-            .with(tracing_subscriber::fmt::layer().compact().with_writer(std::io::stderr))
-            .try_init(),
+        Environment::Development => {
+            registry.with(tracing_subscriber::fmt::layer().compact().with_writer(std::io::stderr)).try_init()
+        }
     };
     if result.is_err() {
         // Already installed (tests install their own); keep that one.
@@ -75,11 +75,8 @@ pub async fn request_context(
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     );
-    let mut response = REQUEST_ID
-        .scope(request_id, next.call(request))
-        .instrument(span.clone())
-        .await?
-        .map_into_boxed_body();
+    let mut response =
+        REQUEST_ID.scope(request_id, next.call(request)).instrument(span.clone()).await?.map_into_boxed_body();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
         headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);

@@ -44,10 +44,7 @@ pub fn parse_ttl(text: &str) -> Result<Duration, String> {
 
 /// Signs a token with the HS256 secret.
 pub fn mint(settings: &JwtSettings, request: &TokenRequest) -> Result<String, String> {
-    let secret = settings
-        .secret
-        .as_ref()
-        .ok_or("friends token signs with FRIENDS_JWT_SECRET, which is not set")?;
+    let secret = settings.secret.as_ref().ok_or("friends token signs with FRIENDS_JWT_SECRET, which is not set")?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|error| error.to_string())?.as_secs();
     let claims = Claims {
         sub: request.subject,

@@ -186,9 +186,7 @@ pub fn outward_code(input: &str) -> Option<String> {
     let upper = input.trim().to_ascii_uppercase();
     let parts: Vec<&str> = upper.split_whitespace().collect();
     let outward = match parts.as_slice() {
-        [single] if single.len() >= 5 && is_inward_code(&single[single.len() - 3..]) => {
-            &single[..single.len() - 3]
-        }
+        [single] if single.len() >= 5 && is_inward_code(&single[single.len() - 3..]) => &single[..single.len() - 3],
         [single] => single,
         [outward, inward] if is_inward_code(inward) => outward,
         _ => return None,
@@ -198,10 +196,7 @@ pub fn outward_code(input: &str) -> Option<String> {
 
 fn is_inward_code(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.len() == 3
-        && bytes[0].is_ascii_digit()
-        && bytes[1].is_ascii_uppercase()
-        && bytes[2].is_ascii_uppercase()
+    bytes.len() == 3 && bytes[0].is_ascii_digit() && bytes[1].is_ascii_uppercase() && bytes[2].is_ascii_uppercase()
 }
 
 fn is_outward_code(text: &str) -> bool {

@@ -7,7 +7,7 @@
 //! no dependency upgrade can change the sequence).
 
 use crate::areas::{Areas, District};
-use crate::person::{Contact, Contribution, Preferences, PersonRecord, ProfileStatus};
+use crate::person::{Contact, Contribution, PersonRecord, Preferences, ProfileStatus};
 use crate::taxonomy::{Taxonomy, VocabularyKind};
 
 /// SplitMix64: small, fast, and stable by construction.
@@ -47,8 +47,8 @@ impl SplitMix64 {
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "Alex", "Amira", "Ben", "Bethan", "Callum", "Chloe", "Dev", "Ellie", "Finn", "Grace", "Hamza", "Isla",
-    "Jamal", "Jess", "Kai", "Leah", "Mo", "Nia", "Olly", "Priya", "Rhys", "Sam", "Tariq", "Zoe",
+    "Alex", "Amira", "Ben", "Bethan", "Callum", "Chloe", "Dev", "Ellie", "Finn", "Grace", "Hamza", "Isla", "Jamal",
+    "Jess", "Kai", "Leah", "Mo", "Nia", "Olly", "Priya", "Rhys", "Sam", "Tariq", "Zoe",
 ];
 
 /// Draws districts in proportion to their number of postcodes.

@@ -267,7 +267,10 @@ impl PersonInput {
                 errors.push(FieldError::new(
                     "outcode",
                     "unknown_outcode",
-                    format!("{district} is not a postcode district in Great Britain. Close matches: {}.", nearest.join(", ")),
+                    format!(
+                        "{district} is not a postcode district in Great Britain. Close matches: {}.",
+                        nearest.join(", ")
+                    ),
                 ));
                 Default::default()
             }
@@ -294,8 +297,10 @@ impl PersonInput {
         };
         let interests = list(VocabularyKind::Interests, "interests", &self.interests, MAX_INTERESTS, &mut errors);
         let goals = list(VocabularyKind::Goals, "goals", &self.goals, MAX_LIST, &mut errors);
-        let support_needs = list(VocabularyKind::SupportNeeds, "support_needs", &self.support_needs, MAX_LIST, &mut errors);
-        let communication = list(VocabularyKind::Communication, "communication", &self.communication, MAX_LIST, &mut errors);
+        let support_needs =
+            list(VocabularyKind::SupportNeeds, "support_needs", &self.support_needs, MAX_LIST, &mut errors);
+        let communication =
+            list(VocabularyKind::Communication, "communication", &self.communication, MAX_LIST, &mut errors);
         let access_needs = list(VocabularyKind::AccessNeeds, "access_needs", &self.access_needs, MAX_LIST, &mut errors);
         let availability = list(VocabularyKind::Availability, "availability", &self.availability, 21, &mut errors);
         if self.communication.is_empty() {
@@ -375,9 +380,12 @@ fn validate_preferences(preferences: Preferences, taxonomy: &Taxonomy, errors: &
     {
         errors.push(FieldError::new("preferences.group_size_max", "out_of_range", "Must be between 2 and 12."));
     }
-    let genders = taxonomy
-        .vocabulary(VocabularyKind::Genders)
-        .resolve_all("preferences.genders", &preferences.genders, 8, errors);
+    let genders = taxonomy.vocabulary(VocabularyKind::Genders).resolve_all(
+        "preferences.genders",
+        &preferences.genders,
+        8,
+        errors,
+    );
     Preferences { genders, ..preferences }
 }
 
@@ -490,10 +498,7 @@ mod tests {
         body["contribution_gbp_week"] = json!({"min": 50, "max": 40});
         let errors = validate(body).err().unwrap_or_default();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            vec!["display_name", "birth_year", "outcode", "interests[0]", "contribution_gbp_week.min"]
-        );
+        assert_eq!(fields, vec!["display_name", "birth_year", "outcode", "interests[0]", "contribution_gbp_week.min"]);
     }
 
     #[test]

@@ -86,18 +86,13 @@ impl Vocabulary {
     fn new(kind: VocabularyKind, terms: Vec<Term>) -> Result<Self, TaxonomyError> {
         let mut by_name = HashMap::new();
         for (index, term) in terms.iter().enumerate() {
-            let names = std::iter::once(&term.id)
-                .chain(std::iter::once(&term.label))
-                .chain(term.synonyms.iter());
+            let names = std::iter::once(&term.id).chain(std::iter::once(&term.label)).chain(term.synonyms.iter());
             for name in names {
                 let key = normalise(name);
                 if let Some(previous) = by_name.insert(key.clone(), index)
                     && previous != index
                 {
-                    return Err(TaxonomyError::Ambiguous {
-                        vocabulary: kind.json_key(),
-                        name: key,
-                    });
+                    return Err(TaxonomyError::Ambiguous { vocabulary: kind.json_key(), name: key });
                 }
             }
         }
@@ -116,10 +111,7 @@ impl Vocabulary {
 
     /// The term with this exact id.
     pub fn by_id(&self, id: &str) -> Option<&Term> {
-        self.by_name
-            .get(id)
-            .map(|&index| &self.terms[index])
-            .filter(|term| term.id == id)
+        self.by_name.get(id).map(|&index| &self.terms[index]).filter(|term| term.id == id)
     }
 
     /// Resolves an id, label or synonym (any case) to the term's id.
@@ -137,21 +129,14 @@ impl Vocabulary {
         Err(FieldError::new(
             field,
             "unknown_term",
-            format!(
-                "'{shown}' is not a known {} term. Nearest: {}.",
-                self.kind.json_key(),
-                nearest.join(", ")
-            ),
+            format!("'{shown}' is not a known {} term. Nearest: {}.", self.kind.json_key(), nearest.join(", ")),
         ))
     }
 
     /// The `limit` ids whose names are closest to `key`.
     pub fn nearest_ids(&self, key: &str, limit: usize) -> Vec<String> {
-        let mut best: Vec<(f64, usize)> = self
-            .by_name
-            .iter()
-            .map(|(name, &index)| (strsim::jaro_winkler(key, name), index))
-            .collect();
+        let mut best: Vec<(f64, usize)> =
+            self.by_name.iter().map(|(name, &index)| (strsim::jaro_winkler(key, name), index)).collect();
         best.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
         let mut ids: Vec<String> = Vec::with_capacity(limit);
         for (_, index) in best {
@@ -167,13 +152,15 @@ impl Vocabulary {
     }
 
     /// Resolves a list, dropping duplicates, refusing more than `max_items`.
-    pub fn resolve_all(&self, field: &str, inputs: &[String], max_items: usize, errors: &mut Vec<FieldError>) -> Vec<String> {
+    pub fn resolve_all(
+        &self,
+        field: &str,
+        inputs: &[String],
+        max_items: usize,
+        errors: &mut Vec<FieldError>,
+    ) -> Vec<String> {
         if inputs.len() > max_items {
-            errors.push(FieldError::new(
-                field,
-                "too_many",
-                format!("At most {max_items} items."),
-            ));
+            errors.push(FieldError::new(field, "too_many", format!("At most {max_items} items.")));
             return Vec::new();
         }
         let mut ids: Vec<String> = Vec::with_capacity(inputs.len());
@@ -224,9 +211,7 @@ impl Taxonomy {
         let document: serde_json::Value = serde_json::from_str(text)?;
         let mut vocabularies = HashMap::new();
         for kind in VocabularyKind::ALL {
-            let raw = document
-                .get(kind.json_key())
-                .ok_or(TaxonomyError::Missing(kind.json_key()))?;
+            let raw = document.get(kind.json_key()).ok_or(TaxonomyError::Missing(kind.json_key()))?;
             let terms: Vec<Term> = serde_json::from_value(raw.clone())?;
             vocabularies.insert(kind, Vocabulary::new(kind, terms)?);
         }
@@ -269,10 +254,7 @@ mod tests {
     #[test]
     fn unknown_terms_name_the_nearest_ids() {
         let taxonomy = taxonomy();
-        let error = taxonomy
-            .vocabulary(VocabularyKind::Interests)
-            .resolve("interests[0]", "footbal")
-            .err();
+        let error = taxonomy.vocabulary(VocabularyKind::Interests).resolve("interests[0]", "footbal").err();
         let error = error.as_ref().map(|e| (e.code, e.field.as_str(), e.message.contains("sport_fitness.football")));
         assert_eq!(error, Some(("unknown_term", "interests[0]", true)));
     }

@@ -23,21 +23,11 @@ pub fn check_text(
         ));
     }
     if char_count > max_chars {
-        return Err(FieldError::new(
-            field,
-            "too_long",
-            format!("Must be at most {max_chars} characters."),
-        ));
+        return Err(FieldError::new(field, "too_long", format!("Must be at most {max_chars} characters.")));
     }
-    let has_forbidden_control = trimmed
-        .chars()
-        .any(|c| c.is_control() && !(allow_newlines && c == '\n'));
+    let has_forbidden_control = trimmed.chars().any(|c| c.is_control() && !(allow_newlines && c == '\n'));
     if has_forbidden_control {
-        return Err(FieldError::new(
-            field,
-            "control_characters",
-            "Must not contain control characters.",
-        ));
+        return Err(FieldError::new(field, "control_characters", "Must not contain control characters."));
     }
     Ok(trimmed.to_owned())
 }

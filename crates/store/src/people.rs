@@ -1,10 +1,8 @@
 //! People: create, read, optimistic update, erase, and the change history.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use friends_domain::person::{Contact, Contribution, PersonRecord, Preferences, ProfileStatus};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -49,6 +47,7 @@ impl Store {
         record: &PersonRecord,
         now: DateTime<Utc>,
     ) -> Result<StoredPerson, StoreError> {
+        let now = stored_precision(now);
         let transaction = self.begin_write().await?;
         let row = to_row(id, 1, record, now, now);
         if let Err(error) = people::Entity::insert(row).exec_without_returning(&transaction).await {
@@ -65,6 +64,7 @@ impl Store {
     /// Creates many people in one transaction (demo data, imports).
     #[tracing::instrument(name = "store.create_people", skip_all, fields(count = people.len()))]
     pub async fn create_people(&self, people: &[(Uuid, PersonRecord)], now: DateTime<Utc>) -> Result<(), StoreError> {
+        let now = stored_precision(now);
         let transaction = self.begin_write().await?;
         for chunk in people.chunks(200) {
             let rows = chunk.iter().map(|(id, record)| to_row(*id, 1, record, now, now));
@@ -99,6 +99,7 @@ impl Store {
         record: &PersonRecord,
         now: DateTime<Utc>,
     ) -> Result<StoredPerson, StoreError> {
+        let now = stored_precision(now);
         let transaction = self.begin_write().await?;
         let Some(current) = people::Entity::find_by_id(id).one(&transaction).await? else {
             return Err(StoreError::NotFound);
@@ -137,6 +138,7 @@ impl Store {
     /// no such person.
     #[tracing::instrument(name = "store.erase_person", skip_all, fields(person_id = %id))]
     pub async fn erase_person(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let now = stored_precision(now);
         let transaction = self.begin_write().await?;
         let deleted = people::Entity::delete_by_id(id).exec(&transaction).await?;
         if deleted.rows_affected == 0 {
@@ -163,12 +165,15 @@ impl Store {
 
     /// The highest change-log `seq`, or 0 for an empty log.
     pub async fn last_change_seq(&self) -> Result<i64, StoreError> {
-        let newest = change_log::Entity::find()
-            .order_by_desc(change_log::Column::Seq)
-            .one(&self.db)
-            .await?;
+        let newest = change_log::Entity::find().order_by_desc(change_log::Column::Seq).one(&self.db).await?;
         Ok(newest.map_or(0, |row| row.seq))
     }
+}
+
+/// Timestamps are kept to the microsecond, PostgreSQL's precision, so that
+/// what a write returns equals what a later read returns on every backend.
+fn stored_precision(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.trunc_subsecs(6)
 }
 
 async fn append_change(
@@ -177,9 +182,7 @@ async fn append_change(
     operation: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    change_log::Entity::insert(change_row(id, operation, now))
-        .exec_without_returning(transaction)
-        .await?;
+    change_log::Entity::insert(change_row(id, operation, now)).exec_without_returning(transaction).await?;
     Ok(())
 }
 
@@ -274,6 +277,11 @@ fn from_row(row: people::Model) -> Result<StoredPerson, StoreError> {
         public_listing: row.public_listing,
         status,
     };
-    Ok(StoredPerson { id: row.id, version: row.version, record, created_at: row.created_at, updated_at: row.updated_at })
+    Ok(StoredPerson {
+        id: row.id,
+        version: row.version,
+        record,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
 }
-

@@ -24,10 +24,16 @@ fn if_match(request: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
         .transpose()
 }
 
-fn person_response(mut builder: actix_web::HttpResponseBuilder, state: &AppState, person: &StoredPerson) -> HttpResponse {
-    builder
-        .insert_header((header::ETAG, etag(person.version)))
-        .json(PersonView::of(person, &state.reference.areas, Utc::now()))
+fn person_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    state: &AppState,
+    person: &StoredPerson,
+) -> HttpResponse {
+    builder.insert_header((header::ETAG, etag(person.version))).json(PersonView::of(
+        person,
+        &state.reference.areas,
+        Utc::now(),
+    ))
 }
 
 /// `POST /v1/people`.

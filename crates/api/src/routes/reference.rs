@@ -1,8 +1,8 @@
 //! Vocabularies and areas: public reference data.
 
 use actix_web::{HttpResponse, web};
-use friends_domain::areas::OutcodeError;
 use friends_domain::FieldError;
+use friends_domain::areas::OutcodeError;
 use serde_json::json;
 
 use crate::errors::ApiError;
@@ -35,7 +35,10 @@ pub async fn outcode(state: web::Data<AppState>, path: web::Path<String>) -> Res
             return Err(ApiError::Validation(vec![FieldError::new(
                 "outcode",
                 "unknown_outcode",
-                format!("{district} is not a postcode district in Great Britain. Close matches: {}.", nearest.join(", ")),
+                format!(
+                    "{district} is not a postcode district in Great Britain. Close matches: {}.",
+                    nearest.join(", ")
+                ),
             )]));
         }
     };
