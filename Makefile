@@ -1,0 +1,31 @@
+# Finding Friends: the two commands of the README, and a few helpers.
+#   make run    build and start the service on SQLite with demo people
+#   make test   every test (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+
+CARGO ?= cargo
+DEMO_PEOPLE ?= 2000
+export FRIENDS_DATA_DIR ?= ./var
+
+.PHONY: run test lint fmt build clean-var
+
+build:
+	$(CARGO) build --locked --bin friends
+
+run: build
+	@./scripts/run-banner
+	FRIENDS_DEMO_PEOPLE=$${FRIENDS_DEMO_PEOPLE:-$(DEMO_PEOPLE)} ./target/debug/friends serve
+
+test:
+	rm -rf target/tmp/test-logs
+	$(CARGO) test --locked --workspace
+	./scripts/check-test-logs
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean-var:
+	rm -rf ./var
