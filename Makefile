@@ -13,7 +13,7 @@ build:
 
 run: build
 	@./scripts/run-banner
-	FRIENDS_DEMO_PEOPLE=$${FRIENDS_DEMO_PEOPLE:-$(DEMO_PEOPLE)} ./target/debug/friends serve
+	FRIENDS_DEMO_PEOPLE=$${FRIENDS_DEMO_PEOPLE:-$(DEMO_PEOPLE)} $(CARGO) run --locked --quiet --bin friends -- serve
 
 test:
 	rm -rf target/tmp/test-logs

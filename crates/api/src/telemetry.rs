@@ -7,6 +7,7 @@
 //! through a task-local. Panics in handlers are caught here and answered 500,
 //! so the worker keeps serving.
 
+use std::io::IsTerminal;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
@@ -49,9 +50,14 @@ pub fn init_subscriber(environment: Environment) {
         Environment::Production => registry
             .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_writer(std::io::stderr))
             .try_init(),
-        Environment::Development => {
-            registry.with(tracing_subscriber::fmt::layer().compact().with_writer(std::io::stderr)).try_init()
-        }
+        Environment::Development => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .compact()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
     };
     if result.is_err() {
         // Already installed (tests install their own); keep that one.
