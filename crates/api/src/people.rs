@@ -82,7 +82,13 @@ impl People<'_> {
     /// Loads a person the caller may manage, or 404.
     pub async fn visible(&self, caller: &Caller, id: Uuid) -> Result<StoredPerson, ApiError> {
         match self.store.get_person(id).await? {
-            Some(person) if caller.may_manage(id, &person.record.authority_code) => Ok(person),
+            Some(person) if caller.may_manage(id, &person.record.authority_code) => {
+                if caller.role == Role::Admin {
+                    // Admins can reach everyone; every such access is on record.
+                    tracing::info!(admin = %caller.subject, person_id = %id, "admin access to a person");
+                }
+                Ok(person)
+            }
             _ => Err(ApiError::NotFound),
         }
     }

@@ -442,6 +442,11 @@ mod tests {
     use serde_json::json;
 
     fn reference() -> (Taxonomy, Areas) {
+        static CACHED: std::sync::OnceLock<(Taxonomy, Areas)> = std::sync::OnceLock::new();
+        CACHED.get_or_init(parse_reference).clone()
+    }
+
+    fn parse_reference() -> (Taxonomy, Areas) {
         let taxonomy = Taxonomy::from_json(include_str!("../../../data/taxonomy.json"));
         let areas = Areas::from_csv(
             include_str!("../../../data/uk_outcodes_gb.csv"),
@@ -507,6 +512,33 @@ mod tests {
             let mut body = sam();
             body[field] = json!("x");
             assert!(serde_json::from_value::<PersonInput>(body).is_err(), "{field}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Validation is a fixed point: a record, sent back in its own
+        /// request shape, validates to itself; and any JSON merged into a
+        /// valid body either validates or is refused, never panics.
+        #[test]
+        fn validation_is_idempotent_and_total(
+            name in "\\PC{0,60}", about in "\\PC{0,40}", year in 1880i32..2030, km in 0u16..130,
+            outcode in "[A-Za-z]{1,2}[0-9]{1,2}( ?[0-9][A-Za-z]{2})?",
+            interests in proptest::collection::vec("[a-z ]{3,12}", 0..4),
+        ) {
+            let (taxonomy, areas) = reference();
+            let context = ValidationContext { taxonomy: &taxonomy, areas: &areas, current_year: 2026 };
+            let mut body = sam();
+            merge_patch(&mut body, &json!({
+                "display_name": name, "about": about, "birth_year": year, "travel_km": km,
+                "outcode": outcode, "interests": interests,
+            }));
+            let Ok(input) = serde_json::from_value::<PersonInput>(body) else { return Ok(()) };
+            if let Ok(record) = input.validate(context) {
+                let again: PersonInput = serde_json::from_value(serde_json::to_value(&record).unwrap_or_default())
+                    .unwrap_or_else(|error| panic!("a record must read back as input: {error}"));
+                proptest::prop_assert_eq!(again.validate(context), Ok(record));
+            }
         }
     }
 
