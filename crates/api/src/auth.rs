@@ -179,7 +179,8 @@ impl TokenVerifier {
             },
             None => "no bearer token".to_owned(),
         };
-        tracing::debug!(reason = %reason, "authentication failed");
+        // Claim errors quote the offending value; keep values out of the log.
+        tracing::debug!(reason = %crate::errors::redact_serde_message(&reason), "authentication failed");
         Err(ApiError::Unauthorized)
     }
 }

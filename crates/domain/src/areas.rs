@@ -80,6 +80,28 @@ pub enum OutcodeError {
     },
 }
 
+impl OutcodeError {
+    /// The field error reported for `field`: names the district and close
+    /// matches, never the inward code of a full postcode.
+    pub fn into_field_error(self, field: &str) -> crate::FieldError {
+        match self {
+            Self::Malformed => crate::FieldError::new(
+                field,
+                "invalid_outcode",
+                "Must be a postcode district like TW9, or a full postcode.",
+            ),
+            Self::Unknown { district, nearest } => crate::FieldError::new(
+                field,
+                "unknown_outcode",
+                format!(
+                    "{district} is not a postcode district in Great Britain. Close matches: {}.",
+                    nearest.join(", ")
+                ),
+            ),
+        }
+    }
+}
+
 /// Every district and authority, loaded once at start.
 #[derive(Debug, Clone)]
 pub struct Areas {

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
-use crate::areas::{Areas, OutcodeError};
+use crate::areas::Areas;
 use crate::taxonomy::{Taxonomy, VocabularyKind};
 use crate::text::{About, DisplayName, Email, Phone, check_text};
 
@@ -255,23 +255,8 @@ impl PersonInput {
 
         let (outcode, authority_code) = match context.areas.resolve(&self.outcode) {
             Ok(district) => (district.outcode.clone(), district.authority_code.clone()),
-            Err(OutcodeError::Malformed) => {
-                errors.push(FieldError::new(
-                    "outcode",
-                    "invalid_outcode",
-                    "Must be a postcode district like TW9, or a full postcode.",
-                ));
-                Default::default()
-            }
-            Err(OutcodeError::Unknown { district, nearest }) => {
-                errors.push(FieldError::new(
-                    "outcode",
-                    "unknown_outcode",
-                    format!(
-                        "{district} is not a postcode district in Great Britain. Close matches: {}.",
-                        nearest.join(", ")
-                    ),
-                ));
+            Err(error) => {
+                errors.push(error.into_field_error("outcode"));
                 Default::default()
             }
         };

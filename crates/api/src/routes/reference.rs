@@ -1,8 +1,6 @@
 //! Vocabularies and areas: public reference data.
 
 use actix_web::{HttpResponse, web};
-use friends_domain::FieldError;
-use friends_domain::areas::OutcodeError;
 use serde_json::json;
 
 use crate::errors::ApiError;
@@ -22,26 +20,11 @@ pub async fn taxonomy(state: web::Data<AppState>) -> HttpResponse {
 /// `GET /v1/areas/outcodes/{outcode}`: the district of a district or full
 /// postcode, with its authority.
 pub async fn outcode(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let district = match state.reference.areas.resolve(&path) {
-        Ok(district) => district,
-        Err(OutcodeError::Malformed) => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "outcode",
-                "invalid_outcode",
-                "Must be a postcode district like TW9, or a full postcode.",
-            )]));
-        }
-        Err(OutcodeError::Unknown { district, nearest }) => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "outcode",
-                "unknown_outcode",
-                format!(
-                    "{district} is not a postcode district in Great Britain. Close matches: {}.",
-                    nearest.join(", ")
-                ),
-            )]));
-        }
-    };
+    let district = state
+        .reference
+        .areas
+        .resolve(&path)
+        .map_err(|error| ApiError::Validation(vec![error.into_field_error("outcode")]))?;
     let area = AreaView::of(&state.reference.areas, &district.outcode, &district.authority_code);
     Ok(HttpResponse::Ok().json(json!({
         "outcode": area.outcode,
