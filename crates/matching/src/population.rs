@@ -1,0 +1,350 @@
+//! The in-memory population: profiles by slot, districts' members sorted by
+//! travel limit, interest document frequencies, and the two suggestion
+//! paths (fast and exhaustive) that must agree.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use friends_domain::bands::{AgeBand, DistanceBand};
+use friends_domain::person::PersonRecord;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::codebook::Codebook;
+use crate::districts::DistrictTable;
+use crate::profile::MatchProfile;
+use crate::reasons::reasons;
+use crate::score::{Signals, Weights, directional, eligible, exposure_factor, reciprocal};
+
+/// A suggestion request.
+#[derive(Debug, Clone)]
+pub struct Query<'a> {
+    /// Who is asking.
+    pub seeker: Uuid,
+    /// How many to return.
+    pub limit: usize,
+    /// Only people who chose this goal id.
+    pub goal: Option<&'a str>,
+    /// People never to suggest to this seeker (blocks, open or recently
+    /// declined introductions), held by the caller.
+    pub excluded: &'a HashSet<Uuid>,
+}
+
+/// One ranked candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    /// The candidate.
+    pub id: Uuid,
+    /// Reciprocal score times the exposure factor.
+    pub score: f64,
+    /// Distance between the two districts, in km (never shown: see [`Card`]).
+    pub distance_km: f32,
+    /// How well the candidate suits the seeker.
+    pub signals: Signals,
+}
+
+/// What a person sees of someone suggested to them (DESIGN §7).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Card {
+    /// The candidate's id.
+    pub person_id: Uuid,
+    /// Their display name.
+    pub display_name: String,
+    /// Their age band.
+    pub age_band: AgeBand,
+    /// Their authority's name.
+    pub area_name: String,
+    /// How far apart, as a band only.
+    pub distance_band: DistanceBand,
+    /// Their interest ids.
+    pub interests: Vec<String>,
+    /// Their goal ids.
+    pub goals: Vec<String>,
+    /// The pair's score, rounded to three places.
+    pub score: f64,
+    /// Why, in plain words.
+    pub reasons: Vec<String>,
+    /// Their support needs, only if they share them with matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_needs: Option<Vec<String>>,
+}
+
+/// Everyone the matcher knows, kept current by [`Population::apply`].
+#[derive(Debug, Clone)]
+pub struct Population {
+    codebook: Arc<Codebook>,
+    districts: Arc<DistrictTable>,
+    weights: Weights,
+    current_year: i32,
+    slots: Vec<Option<MatchProfile>>,
+    free_slots: Vec<u32>,
+    by_id: HashMap<Uuid, u32>,
+    /// Each district's slots, by travel limit descending, then slot.
+    by_district: Vec<Vec<u32>>,
+    interest_frequency: Vec<u32>,
+    visible_count: u32,
+    idf: Vec<f64>,
+    open_requests: HashMap<Uuid, u32>,
+}
+
+impl Population {
+    /// An empty population.
+    pub fn new(codebook: Arc<Codebook>, districts: Arc<DistrictTable>, current_year: i32) -> Self {
+        let interest_count = codebook.interests.len();
+        let district_count = districts.len();
+        let mut population = Self {
+            codebook,
+            districts,
+            weights: Weights::default(),
+            current_year,
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            by_id: HashMap::new(),
+            by_district: vec![Vec::new(); district_count],
+            interest_frequency: vec![0; interest_count],
+            visible_count: 0,
+            idf: vec![0.0; interest_count],
+            open_requests: HashMap::new(),
+        };
+        population.refresh_idf();
+        population
+    }
+
+    /// Number of people held (visible or not).
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether nobody is held.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The profile of `id`, if held.
+    pub fn profile(&self, id: Uuid) -> Option<&MatchProfile> {
+        self.by_id.get(&id).and_then(|&slot| self.slots[slot as usize].as_ref())
+    }
+
+    /// Applies a batch of changes: `Some(record)` upserts, `None` removes.
+    /// IDF weights are refreshed once, at the end.
+    pub fn apply<'a>(&mut self, changes: impl IntoIterator<Item = (Uuid, Option<&'a PersonRecord>)>) {
+        for (id, record) in changes {
+            self.remove(id);
+            if let Some(record) = record
+                && let Some(profile) = MatchProfile::from_record(id, record, &self.codebook, &self.districts)
+            {
+                self.insert(profile);
+            }
+        }
+        self.refresh_idf();
+    }
+
+    /// Sets the open-request counts used by the exposure cap.
+    pub fn set_open_requests(&mut self, counts: HashMap<Uuid, u32>) {
+        self.open_requests = counts;
+    }
+
+    fn district_key(&self, slot: u32) -> (std::cmp::Reverse<u32>, u32) {
+        let travel = self.slots[slot as usize].as_ref().map_or(0, |profile| profile.travel_km.to_bits());
+        (std::cmp::Reverse(travel), slot)
+    }
+
+    fn insert(&mut self, profile: MatchProfile) {
+        if profile.visible {
+            self.visible_count += 1;
+            for &interest in profile.interests.iter() {
+                self.interest_frequency[usize::from(interest)] += 1;
+            }
+        }
+        let district = usize::from(profile.district);
+        let id = profile.id;
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(profile);
+                slot
+            }
+            None => {
+                self.slots.push(Some(profile));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.by_id.insert(id, slot);
+        let key = self.district_key(slot);
+        let members = &self.by_district[district];
+        let position = members.partition_point(|&member| self.district_key(member) < key);
+        self.by_district[district].insert(position, slot);
+    }
+
+    fn remove(&mut self, id: Uuid) {
+        let Some(slot) = self.by_id.remove(&id) else { return };
+        let key = self.district_key(slot);
+        let Some(profile) = self.slots[slot as usize].take() else { return };
+        if profile.visible {
+            self.visible_count -= 1;
+            for &interest in profile.interests.iter() {
+                self.interest_frequency[usize::from(interest)] -= 1;
+            }
+        }
+        let members = &self.by_district[usize::from(profile.district)];
+        // The slot is emptied, so compare by the key it had.
+        let position = members.partition_point(|&member| {
+            let member_key = if member == slot { key } else { self.district_key(member) };
+            member_key < key
+        });
+        if self.by_district[usize::from(profile.district)].get(position) == Some(&slot) {
+            self.by_district[usize::from(profile.district)].remove(position);
+        }
+        self.free_slots.push(slot);
+    }
+
+    fn refresh_idf(&mut self) {
+        let people = f64::from(self.visible_count);
+        self.idf = self
+            .interest_frequency
+            .iter()
+            .map(|&frequency| (1.0 + people / (1.0 + f64::from(frequency))).ln())
+            .collect();
+    }
+
+    /// The score of the pair `seeker`–`other` at `distance_km`, with the
+    /// seeker's signals. `None` if a hard filter fails either way.
+    fn score_pair(
+        &self,
+        seeker: &MatchProfile,
+        other: &MatchProfile,
+        distance_km: f32,
+        query: &Query<'_>,
+        goal: Option<u32>,
+    ) -> Option<Suggestion> {
+        if !eligible(seeker, other, distance_km, self.current_year) {
+            return None;
+        }
+        if goal.is_some_and(|bit| other.goals & bit == 0) || query.excluded.contains(&other.id) {
+            return None;
+        }
+        let seeker_side = directional(seeker, other, distance_km, &self.idf);
+        let other_side = directional(other, seeker, distance_km, &self.idf);
+        let pair = reciprocal(seeker_side.total(&self.weights), other_side.total(&self.weights));
+        let open = self.open_requests.get(&other.id).copied().unwrap_or(0);
+        Some(Suggestion { id: other.id, score: pair * exposure_factor(open), distance_km, signals: seeker_side })
+    }
+
+    /// The symmetric pair score (no exposure factor, no exclusions): for
+    /// tests of symmetry and for explanations.
+    pub fn pair_score(&self, a: Uuid, b: Uuid) -> Option<f64> {
+        let (left, right) = (self.profile(a)?, self.profile(b)?);
+        let distance_km = self.districts.distance_km(left.district, right.district);
+        if !eligible(left, right, distance_km, self.current_year) {
+            return None;
+        }
+        let forward = directional(left, right, distance_km, &self.idf).total(&self.weights);
+        let backward = directional(right, left, distance_km, &self.idf).total(&self.weights);
+        Some(reciprocal(forward, backward))
+    }
+
+    fn goal_bit(&self, query: &Query<'_>) -> Result<Option<u32>, ()> {
+        match query.goal {
+            None => Ok(None),
+            Some(goal) => self.codebook.goals.index(goal).map(|index| Some(1u32 << index)).ok_or(()),
+        }
+    }
+
+    /// The fast path: districts within the seeker's travel limit, nearest
+    /// first; in each, only people whose own limit reaches the seeker.
+    pub fn suggest(&self, query: &Query<'_>) -> Vec<Suggestion> {
+        let Some(seeker) = self.profile(query.seeker) else { return Vec::new() };
+        let Ok(goal) = self.goal_bit(query) else { return Vec::new() };
+        if !seeker.visible || query.limit == 0 {
+            return Vec::new();
+        }
+        let mut top = TopN::new(query.limit);
+        for &(district, distance_km) in self.districts.neighbours(seeker.district) {
+            if distance_km > seeker.travel_km {
+                break;
+            }
+            for &slot in &self.by_district[usize::from(district)] {
+                let Some(other) = self.slots[slot as usize].as_ref() else { continue };
+                if other.travel_km < distance_km {
+                    break;
+                }
+                if let Some(suggestion) = self.score_pair(seeker, other, distance_km, query, goal) {
+                    top.offer(suggestion);
+                }
+            }
+        }
+        top.into_sorted()
+    }
+
+    /// The oracle: every person in the population, scored with the same
+    /// functions. Slow by design; tests and the benchmark compare against it.
+    pub fn suggest_exhaustive(&self, query: &Query<'_>) -> Vec<Suggestion> {
+        let Some(seeker) = self.profile(query.seeker) else { return Vec::new() };
+        let Ok(goal) = self.goal_bit(query) else { return Vec::new() };
+        if !seeker.visible || query.limit == 0 {
+            return Vec::new();
+        }
+        let mut all: Vec<Suggestion> = self
+            .slots
+            .iter()
+            .flatten()
+            .filter_map(|other| {
+                let distance_km = self.districts.distance_km(seeker.district, other.district);
+                self.score_pair(seeker, other, distance_km, query, goal)
+            })
+            .collect();
+        all.sort_by(rank_order);
+        all.truncate(query.limit);
+        all
+    }
+
+    /// The card of a suggestion, for the seeker.
+    pub fn card(&self, seeker: Uuid, suggestion: &Suggestion) -> Option<Card> {
+        let (seeker, other) = (self.profile(seeker)?, self.profile(suggestion.id)?);
+        let codebook = &self.codebook;
+        Some(Card {
+            person_id: other.id,
+            display_name: other.display_name.to_string(),
+            age_band: AgeBand::of(other.birth_year, self.current_year),
+            area_name: self.districts.authority_name(other.district).to_owned(),
+            distance_band: DistanceBand::of(f64::from(suggestion.distance_km)),
+            interests: other.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
+            goals: codebook.goals.ids_of(other.goals),
+            score: (suggestion.score * 1000.0).round() / 1000.0,
+            reasons: reasons(codebook, &self.idf, seeker, other, suggestion.distance_km),
+            support_needs: other.share_needs.then(|| codebook.support_needs.ids_of(other.support_needs)),
+        })
+    }
+}
+
+/// Best first: higher score, then lower id (a total, deterministic order).
+fn rank_order(left: &Suggestion, right: &Suggestion) -> std::cmp::Ordering {
+    right.score.total_cmp(&left.score).then(left.id.cmp(&right.id))
+}
+
+/// The best `limit` suggestions seen so far.
+struct TopN {
+    limit: usize,
+    best: Vec<Suggestion>,
+}
+
+impl TopN {
+    fn new(limit: usize) -> Self {
+        Self { limit, best: Vec::with_capacity(limit + 1) }
+    }
+
+    fn offer(&mut self, suggestion: Suggestion) {
+        if self.best.len() == self.limit
+            && let Some(worst) = self.best.last()
+            && rank_order(&suggestion, worst) != std::cmp::Ordering::Less
+        {
+            return;
+        }
+        let position = self.best.partition_point(|kept| rank_order(kept, &suggestion) == std::cmp::Ordering::Less);
+        self.best.insert(position, suggestion);
+        self.best.truncate(self.limit);
+    }
+
+    fn into_sorted(self) -> Vec<Suggestion> {
+        self.best
+    }
+}

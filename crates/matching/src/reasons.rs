@@ -1,0 +1,76 @@
+//! Plain-words reasons: at most one short sentence per signal, from the
+//! seeker's side, never naming the other person's support needs unless they
+//! chose to share them.
+
+use friends_domain::bands::DistanceBand;
+
+use crate::codebook::Codebook;
+use crate::profile::MatchProfile;
+
+fn join_labels(labels: &[&str]) -> String {
+    match labels {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn shared_interests(seeker: &MatchProfile, other: &MatchProfile) -> Vec<u16> {
+    seeker.interests.iter().copied().filter(|interest| other.interests.binary_search(interest).is_ok()).collect()
+}
+
+/// The reasons for suggesting `other` to `seeker`.
+pub fn reasons(
+    codebook: &Codebook,
+    idf: &[f64],
+    seeker: &MatchProfile,
+    other: &MatchProfile,
+    distance_km: f32,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut interests = shared_interests(seeker, other);
+    // Rarest first: sharing "canal boating" says more than sharing "music".
+    interests.sort_by(|left, right| idf[usize::from(*right)].total_cmp(&idf[usize::from(*left)]).then(left.cmp(right)));
+    if !interests.is_empty() {
+        let labels: Vec<&str> = interests.iter().take(3).map(|&interest| codebook.interests.label(interest)).collect();
+        lines.push(format!("You both like {}.", join_labels(&labels)));
+    }
+    let goals = seeker.goals & other.goals;
+    if goals != 0 {
+        let first = goals.trailing_zeros() as u16;
+        lines.push(format!("You both chose “{}”.", codebook.goals.label(first)));
+    }
+    let slots = seeker.availability & other.availability;
+    if slots != 0 {
+        let first = slots.trailing_zeros() as u16;
+        let more = if slots.count_ones() > 1 { " and at other times" } else { "" };
+        lines.push(format!("You are both free on {}{more}.", codebook.availability.label(first)));
+    }
+    if let (Some((own_min, own_max)), Some((other_min, other_max))) = (seeker.contribution, other.contribution)
+        && own_min.max(other_min) <= own_max.min(other_max)
+    {
+        lines.push("You can both put in a similar amount each week.".to_owned());
+    }
+    let shared_needs = seeker.support_needs & other.support_needs;
+    if other.share_needs && shared_needs != 0 && (seeker.similar_needs || other.similar_needs) {
+        let labels: Vec<&str> = codebook
+            .support_needs
+            .ids_of(shared_needs)
+            .iter()
+            .filter_map(|id| codebook.support_needs.index(id))
+            .map(|index| codebook.support_needs.label(index))
+            .collect();
+        lines.push(format!("You have support needs in common: {}.", join_labels(&labels)));
+    }
+    if seeker.access_needs & other.access_needs != 0 {
+        lines.push("The same kind of venue would suit you both.".to_owned());
+    }
+    lines.push(match DistanceBand::of(f64::from(distance_km)) {
+        DistanceBand::Under2 => "Under 2 km apart.".to_owned(),
+        DistanceBand::From2To5 => "About 2 to 5 km apart.".to_owned(),
+        DistanceBand::From5To10 => "About 5 to 10 km apart.".to_owned(),
+        DistanceBand::From10To20 => "About 10 to 20 km apart.".to_owned(),
+        DistanceBand::Over20 => "Over 20 km apart.".to_owned(),
+    });
+    lines
+}
