@@ -18,3 +18,4 @@ mod people;
 mod privacy;
 mod reference;
 mod store;
+mod suggestions;

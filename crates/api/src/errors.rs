@@ -197,6 +197,25 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<crate::matcher::MatcherError> for ApiError {
+    fn from(error: crate::matcher::MatcherError) -> Self {
+        match error {
+            crate::matcher::MatcherError::Store(store) => store.into(),
+            crate::matcher::MatcherError::Poisoned(_) => {
+                tracing::error!(error = %error, "matcher failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl From<crate::matcher::Poisoned> for ApiError {
+    fn from(error: crate::matcher::Poisoned) -> Self {
+        tracing::error!(error = %error, "matcher failed");
+        Self::Internal
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {

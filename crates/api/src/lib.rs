@@ -16,6 +16,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod errors;
+pub mod matcher;
 pub mod people;
 pub mod reference;
 pub mod routes;

@@ -5,13 +5,24 @@
 //! authorities, an admin on everyone. Anything else is answered as if the
 //! person did not exist (404).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Datelike, Utc};
+use friends_domain::FieldError;
 use friends_domain::person::{PersonInput, PersonRecord, ValidationContext, merge_patch};
+use friends_domain::taxonomy::VocabularyKind;
+use friends_matching::{Card, Query};
 use friends_store::{ChangeRecord, Store, StoreError, StoredPerson};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
 use crate::errors::{ApiError, redact_serde_message};
+use crate::matcher::Matcher;
+
+/// Suggestions returned when no `limit` is given.
+pub const DEFAULT_SUGGESTIONS: usize = 10;
+/// Most suggestions one request returns.
+pub const MAX_SUGGESTIONS: usize = 50;
 use crate::reference::Reference;
 
 /// An `If-Match` precondition, as sent.
@@ -46,11 +57,13 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The people service: store, reference data and the clock.
+/// The people service: store, matcher, reference data and the clock.
 #[derive(Debug, Clone)]
 pub struct People<'a> {
     /// The store.
     pub store: &'a Store,
+    /// This node's matcher, brought up to date after every write.
+    pub matcher: &'a Matcher,
     /// Areas and vocabularies.
     pub reference: &'a Reference,
     /// The time of this request.
@@ -103,6 +116,7 @@ impl People<'_> {
             Role::Supporter | Role::Broker | Role::Admin => Uuid::new_v4(),
         };
         let person = self.store.create_person(id, &record, self.now).await?;
+        self.matcher.catch_up(self.store).await?;
         tracing::info!(person_id = %id, role = ?caller.role, "person created");
         Ok(person)
     }
@@ -132,6 +146,7 @@ impl People<'_> {
         let record = self.validate(merged)?;
         Self::check_broker_area(caller, &record)?;
         let updated = self.store.update_person(id, current.version, &record, self.now).await?;
+        self.matcher.catch_up(self.store).await?;
         tracing::info!(person_id = %id, version = updated.version, "person updated");
         Ok(updated)
     }
@@ -141,6 +156,48 @@ impl People<'_> {
         let person = self.visible(caller, id).await?;
         let changes = self.store.person_changes(id).await?;
         Ok((person, changes))
+    }
+
+    /// `GET /v1/people/{id}/suggestions`: ranked cards for the person, from
+    /// this node's matcher. `goal` takes an id, label or synonym.
+    pub async fn suggestions(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        limit: Option<u32>,
+        goal: Option<&str>,
+    ) -> Result<Vec<Card>, ApiError> {
+        self.visible(caller, id).await?;
+        let limit = match limit {
+            None => DEFAULT_SUGGESTIONS,
+            Some(0) => {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "limit",
+                    "out_of_range",
+                    "Must be at least 1.",
+                )]));
+            }
+            Some(limit) => (limit as usize).min(MAX_SUGGESTIONS),
+        };
+        let goal = match goal {
+            None => None,
+            Some(goal) => Some(
+                self.reference
+                    .taxonomy
+                    .vocabulary(VocabularyKind::Goals)
+                    .resolve("goal", goal)
+                    .map_err(|error| ApiError::Validation(vec![error]))?
+                    .to_owned(),
+            ),
+        };
+        // Blocks and open or declined introductions join this set with the
+        // introductions work; nothing excludes a pair yet.
+        let excluded = HashSet::new();
+        let query = Query { seeker: id, limit, goal: goal.as_deref(), excluded: &excluded };
+        let cards = self.matcher.read(|population| {
+            population.suggest(&query).iter().filter_map(|suggestion| population.card(id, suggestion)).collect()
+        })?;
+        Ok(cards)
     }
 
     /// `DELETE /v1/people/{id}`: erase. `If-Match` is honoured when sent but
@@ -156,6 +213,7 @@ impl People<'_> {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(error) => return Err(error.into()),
         }
+        self.matcher.catch_up(self.store).await?;
         tracing::info!(person_id = %id, "person erased");
         Ok(())
     }

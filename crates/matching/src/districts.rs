@@ -37,7 +37,11 @@ impl DistrictTable {
         let mut table = Self { districts, outcodes, authority_names, index, neighbours: Vec::new() };
         table.neighbours = (0..table.districts.len() as u16)
             .map(|here| {
+                let latitude = table.districts[usize::from(here)].latitude;
                 let mut near: Vec<(u16, f32)> = (0..table.districts.len() as u16)
+                    // 100 km is under 0.9 degrees of latitude anywhere: skip
+                    // the trigonometry for pairs that cannot be in reach.
+                    .filter(|&there| (table.districts[usize::from(there)].latitude - latitude).abs() <= 0.95)
                     .filter_map(|there| {
                         let km = table.distance_km(here, there);
                         (f64::from(km) <= MAX_TRAVEL_KM).then_some((there, km))

@@ -23,7 +23,7 @@ mod people;
 
 pub use connect::Backend;
 pub use error::StoreError;
-pub use people::{ChangeRecord, StoredPerson};
+pub use people::{Change, ChangeRecord, StoredPerson};
 
 use sea_orm::DatabaseConnection;
 

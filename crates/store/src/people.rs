@@ -24,6 +24,17 @@ pub struct StoredPerson {
     pub updated_at: DateTime<Utc>,
 }
 
+/// One change-log row, as index tailers read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Position in the log (commit order).
+    pub seq: i64,
+    /// The person changed.
+    pub person_id: Uuid,
+    /// `created`, `updated` or `erased`.
+    pub operation: String,
+}
+
 /// One change-log row about an entity.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ChangeRecord {
@@ -161,6 +172,44 @@ impl Store {
             .into_iter()
             .map(|row| ChangeRecord { seq: row.seq, operation: row.operation, recorded_at: row.recorded_at })
             .collect())
+    }
+
+    /// Up to `limit` changes after `after_seq`, in `seq` (= commit) order.
+    pub async fn changes_since(&self, after_seq: i64, limit: u64) -> Result<Vec<Change>, StoreError> {
+        use sea_orm::QuerySelect;
+        let rows = change_log::Entity::find()
+            .filter(change_log::Column::Seq.gt(after_seq))
+            .order_by_asc(change_log::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Change { seq: row.seq, person_id: row.entity_id, operation: row.operation })
+            .collect())
+    }
+
+    /// The people with these ids that exist now (erased ones are absent).
+    pub async fn people_by_ids(&self, ids: &[Uuid]) -> Result<Vec<StoredPerson>, StoreError> {
+        let mut people = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows =
+                people::Entity::find().filter(people::Column::Id.is_in(chunk.iter().copied())).all(&self.db).await?;
+            for row in rows {
+                people.push(from_row(row)?);
+            }
+        }
+        Ok(people)
+    }
+
+    /// A page of people in id order, after `after` (for building indexes).
+    pub async fn people_page(&self, after: Option<Uuid>, limit: u64) -> Result<Vec<StoredPerson>, StoreError> {
+        use sea_orm::QuerySelect;
+        let mut query = people::Entity::find().order_by_asc(people::Column::Id).limit(limit);
+        if let Some(after) = after {
+            query = query.filter(people::Column::Id.gt(after));
+        }
+        query.all(&self.db).await?.into_iter().map(from_row).collect()
     }
 
     /// The highest change-log `seq`, or 0 for an empty log.

@@ -11,11 +11,20 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database answers and this node's matcher has applied
+/// every committed change.
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if let Err(error) = state.store.ping().await {
-        tracing::warn!(error = %error, "readiness check failed");
+        tracing::warn!(error = %error, "readiness check failed: database");
         return Err(ApiError::NotReady);
     }
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "checks": {"database": "ok"}})))
+    if let Err(error) = state.matcher.catch_up(&state.store).await {
+        tracing::warn!(error = %error, "readiness check failed: matcher");
+        return Err(ApiError::NotReady);
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ready",
+        "checks": {"database": "ok", "matcher": "ok"},
+        "applied_seq": state.matcher.applied_seq(),
+    })))
 }

@@ -69,6 +69,7 @@ fn api_resources() -> Vec<ApiResource> {
             .on(Method::PATCH, people::update)
             .on(Method::DELETE, people::erase),
         ApiResource::new("/v1/people/{id}/export").on(Method::GET, people::export),
+        ApiResource::new("/v1/people/{id}/suggestions").on(Method::GET, people::suggestions),
     ]
 }
 

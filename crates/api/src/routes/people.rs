@@ -13,7 +13,7 @@ use crate::startup::AppState;
 use crate::views::{ExportView, PersonView};
 
 fn service(state: &AppState) -> People<'_> {
-    People { store: &state.store, reference: &state.reference, now: Utc::now() }
+    People { store: &state.store, matcher: &state.matcher, reference: &state.reference, now: Utc::now() }
 }
 
 fn if_match(request: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
@@ -88,4 +88,23 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<Uu
         person: PersonView::of(&person, &state.reference.areas, now),
         changes,
     }))
+}
+
+/// Query of `GET /v1/people/{id}/suggestions`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionsQuery {
+    limit: Option<u32>,
+    goal: Option<String>,
+}
+
+/// `GET /v1/people/{id}/suggestions`.
+pub async fn suggestions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<SuggestionsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let cards = service(&state).suggestions(&caller, *id, query.limit, query.goal.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": cards, "next_cursor": null})))
 }
