@@ -6,7 +6,7 @@ CARGO ?= cargo
 DEMO_PEOPLE ?= 2000
 export FRIENDS_DATA_DIR ?= ./var
 
-.PHONY: run test lint fmt build clean-var
+.PHONY: run test lint fmt build clean-var bench bench-full
 
 build:
 	$(CARGO) build --locked --bin friends
@@ -19,6 +19,15 @@ test:
 	rm -rf target/tmp/test-logs
 	$(CARGO) test --locked --workspace
 	./scripts/check-test-logs
+
+# In-process suggestion benchmark (see BENCHMARKS.md for the method).
+bench:
+	$(CARGO) build --locked --release --bin friends-bench
+	./target/release/friends-bench --people 100000 --planted-groups 200
+
+bench-full:
+	$(CARGO) build --locked --release --bin friends-bench
+	./target/release/friends-bench --people 1000000 --planted-groups 500 --oracle-seekers 300
 
 lint:
 	$(CARGO) fmt --all --check

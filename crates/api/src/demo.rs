@@ -20,8 +20,23 @@ pub fn demo_person_id(seed: u64, index: u64) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-/// Inserts `count` demo people.
-pub async fn seed(store: &Store, reference: &Reference, count: u32, seed: u64) -> Result<(), StoreError> {
+/// Index space of planted group members, far above any population size.
+const PLANTED_BASE: u64 = 1 << 40;
+
+/// The id of member `member` of planted group `group`.
+pub fn planted_person_id(seed: u64, group: u64, member: u64) -> Uuid {
+    demo_person_id(seed, PLANTED_BASE + group * 16 + member)
+}
+
+/// Inserts `count` demo people and `planted_groups` planted friendship
+/// groups; returns each group's member ids.
+pub async fn seed(
+    store: &Store,
+    reference: &Reference,
+    count: u32,
+    seed: u64,
+    planted_groups: u32,
+) -> Result<Vec<Vec<Uuid>>, StoreError> {
     let now = Utc::now();
     let population = DemoPopulation::new(&reference.taxonomy, &reference.areas, now.year());
     let mut batch = Vec::with_capacity(5000);
@@ -32,11 +47,22 @@ pub async fn seed(store: &Store, reference: &Reference, count: u32, seed: u64) -
             batch.clear();
         }
     }
+    let mut groups = Vec::with_capacity(planted_groups as usize);
+    for group in 0..u64::from(planted_groups) {
+        let members = population.planted_group(seed, group);
+        let ids: Vec<Uuid> = (0..members.len() as u64).map(|member| planted_person_id(seed, group, member)).collect();
+        batch.extend(ids.iter().copied().zip(members));
+        groups.push(ids);
+        if batch.len() >= 5000 {
+            store.create_people(&batch, now).await?;
+            batch.clear();
+        }
+    }
     if !batch.is_empty() {
         store.create_people(&batch, now).await?;
     }
-    tracing::info!(count, seed, "demo population loaded");
-    Ok(())
+    tracing::info!(count, seed, planted_groups, "demo population loaded");
+    Ok(groups)
 }
 
 /// Inserts `count` demo people if the database has nobody yet.
@@ -50,5 +76,5 @@ pub async fn seed_if_empty(
         tracing::info!("people already present, demo population not loaded");
         return Ok(());
     }
-    seed(store, reference, count, seed_value).await
+    seed(store, reference, count, seed_value, 0).await.map(|_| ())
 }

@@ -58,6 +58,10 @@ enum Command {
         /// Seed: the same seed gives the same people.
         #[arg(long, default_value_t = friends_api::demo::DEFAULT_SEED)]
         seed: u64,
+        /// Planted friendship groups, recorded in planted-groups.json in the
+        /// data folder so that suggestion quality can be measured.
+        #[arg(long, default_value_t = 0)]
+        planted_groups: u32,
     },
 }
 
@@ -78,7 +82,7 @@ async fn main() -> ExitCode {
             token(&settings, role, sub, acts_for, authorities, &ttl)
         }
         Command::Migrate => migrate(&settings).await,
-        Command::SeedDemo { people, seed } => seed_demo(&settings, people, seed).await,
+        Command::SeedDemo { people, seed, planted_groups } => seed_demo(&settings, people, seed, planted_groups).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -127,10 +131,18 @@ async fn migrate(settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
-async fn seed_demo(settings: &Settings, people: u32, seed: u64) -> Result<(), String> {
+async fn seed_demo(settings: &Settings, people: u32, seed: u64, planted_groups: u32) -> Result<(), String> {
     let store = open_store(settings).await?;
     let reference = Reference::load().map_err(|error| error.to_string())?;
-    friends_api::demo::seed(&store, &reference, people, seed).await.map_err(|error| error.to_string())?;
+    let groups = friends_api::demo::seed(&store, &reference, people, seed, planted_groups)
+        .await
+        .map_err(|error| error.to_string())?;
+    if planted_groups > 0 {
+        let path = settings.data_dir.join("planted-groups.json");
+        let json = serde_json::json!({"seed": seed, "groups": groups});
+        std::fs::write(&path, json.to_string()).map_err(|error| format!("{}: {error}", path.display()))?;
+        println!("planted {planted_groups} groups, recorded in {}", path.display());
+    }
     println!("loaded {people} demo people (seed {seed})");
     Ok(())
 }

@@ -159,6 +159,73 @@ impl<'a> DemoPopulation<'a> {
     }
 }
 
+impl DemoPopulation<'_> {
+    /// Planted friendship group number `group` of the population with
+    /// `seed`: 3 to 6 people in one district who share several interests
+    /// (from the less common part of the taxonomy), a goal, availability and
+    /// a contribution range, and who set no age or gender wishes. Quality
+    /// benchmarks check that suggestions find each member's group-mates.
+    pub fn planted_group(&self, seed: u64, group: u64) -> Vec<PersonRecord> {
+        let mut rng = SplitMix64::new(seed.rotate_left(17) ^ group.wrapping_mul(0xE703_7ED1_A0B4_28DB));
+        let district = self.sampler.draw(&mut rng);
+        let interests = self.ids(VocabularyKind::Interests);
+        let goals = self.ids(VocabularyKind::Goals);
+        let slots = self.ids(VocabularyKind::Availability);
+        let size = 3 + rng.below(4);
+        // Interests past the most common fifth, so that the shared ones are
+        // distinctive; three of them, plus one of each member's own.
+        let common = interests.len() / 5;
+        let mut shared: Vec<String> = Vec::new();
+        while shared.len() < 3 {
+            let id = interests[common + rng.below(interests.len() - common)].to_owned();
+            if !shared.contains(&id) {
+                shared.push(id);
+            }
+        }
+        let goal = goals[rng.below(goals.len())].to_owned();
+        let first_slot = rng.below(slots.len() - 1);
+        let availability = vec![slots[first_slot].to_owned(), slots[first_slot + 1].to_owned()];
+        let min = [0u32, 10, 20][rng.below(3)];
+        let base_age = 20 + rng.below(40) as i32;
+        (0..size)
+            .map(|member| {
+                let mut own_interests = shared.clone();
+                let extra = interests[rng.below(interests.len())].to_owned();
+                if !own_interests.contains(&extra) {
+                    own_interests.push(extra);
+                }
+                PersonRecord {
+                    display_name: format!("{} (planted {group}.{member})", FIRST_NAMES[rng.below(FIRST_NAMES.len())]),
+                    about: String::from("Synthetic demo profile in a planted group."),
+                    birth_year: self.current_year - base_age - rng.below(6) as i32,
+                    gender: Some(self.ids(VocabularyKind::Genders)[rng.below(5)].to_owned()),
+                    outcode: district.outcode.clone(),
+                    authority_code: district.authority_code.clone(),
+                    travel_km: 10,
+                    travel: Some("independent".to_owned()),
+                    interests: own_interests,
+                    goals: vec![goal.clone()],
+                    support_needs: Vec::new(),
+                    communication: vec!["spoken_english".to_owned()],
+                    access_needs: Vec::new(),
+                    availability: availability.clone(),
+                    contribution_gbp_week: Some(Contribution { min, max: min + 20 }),
+                    preferences: Preferences::default(),
+                    contact: Contact {
+                        email: Some(format!("planted{group}.{member}@example.org")),
+                        phone: None,
+                        note: None,
+                    },
+                    share_needs_with_matches: false,
+                    discoverable: true,
+                    public_listing: false,
+                    status: ProfileStatus::Active,
+                }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,9 +241,15 @@ mod tests {
         let (Ok(taxonomy), Ok(areas)) = (taxonomy, areas) else { panic!("shipped data must parse") };
         let population = DemoPopulation::new(&taxonomy, &areas, 2026);
         assert_eq!(population.person(7, 3), population.person(7, 3));
+        let group = population.planted_group(7, 2);
+        assert!((3..=6).contains(&group.len()));
+        assert!(group.iter().all(|member| member.outcode == group[0].outcode && member.goals == group[0].goals));
+        assert_eq!(group, population.planted_group(7, 2));
         assert_ne!(population.person(7, 3), population.person(7, 4));
-        for index in 0..200 {
-            let record = population.person(1, index);
+        let planted = population.planted_group(1, 0);
+        for (index, record) in
+            (0..200).map(|index| (index, population.person(1, index))).chain(planted.into_iter().map(|r| (0, r)))
+        {
             let body = serde_json::to_value(&record).unwrap_or_default();
             let input: PersonInput = serde_json::from_value(body).unwrap_or_else(|e| panic!("{e}"));
             let context = ValidationContext { taxonomy: &taxonomy, areas: &areas, current_year: 2026 };

@@ -14,7 +14,7 @@ use crate::codebook::Codebook;
 use crate::districts::DistrictTable;
 use crate::profile::MatchProfile;
 use crate::reasons::reasons;
-use crate::score::{Signals, Weights, directional, eligible, exposure_factor, reciprocal};
+use crate::score::{Signals, Weights, directional, eligible, exposure_factor, interest_mass, reciprocal};
 
 /// A suggestion request.
 #[derive(Debug, Clone)]
@@ -120,6 +120,11 @@ impl Population {
         self.by_id.is_empty()
     }
 
+    /// Every id held.
+    pub fn ids(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.by_id.keys().copied()
+    }
+
     /// The profile of `id`, if held.
     pub fn profile(&self, id: Uuid) -> Option<&MatchProfile> {
         self.by_id.get(&id).and_then(|&slot| self.slots[slot as usize].as_ref())
@@ -207,25 +212,40 @@ impl Population {
     }
 
     /// The score of the pair `seeker`–`other` at `distance_km`, with the
-    /// seeker's signals. `None` if a hard filter fails either way.
+    /// seeker's signals. `None` if a hard filter fails either way, or if
+    /// `floor` is given and the pair cannot reach it: the other side's score
+    /// is at most 1, the harmonic mean is increasing in both arguments and
+    /// the exposure factor is at most 1, so `reciprocal(seeker_side, 1)`
+    /// bounds the result (a margin covers rounding). Skipping below the
+    /// floor never changes the top N, which the oracle checks.
     fn score_pair(
         &self,
         seeker: &MatchProfile,
+        seeker_mass: f64,
         other: &MatchProfile,
         distance_km: f32,
         query: &Query<'_>,
         goal: Option<u32>,
+        floor: Option<f64>,
     ) -> Option<Suggestion> {
         if !eligible(seeker, other, distance_km, self.current_year) {
             return None;
         }
-        if goal.is_some_and(|bit| other.goals & bit == 0) || query.excluded.contains(&other.id) {
+        if goal.is_some_and(|bit| other.goals & bit == 0)
+            || (!query.excluded.is_empty() && query.excluded.contains(&other.id))
+        {
             return None;
         }
-        let seeker_side = directional(seeker, other, distance_km, &self.idf);
-        let other_side = directional(other, seeker, distance_km, &self.idf);
-        let pair = reciprocal(seeker_side.total(&self.weights), other_side.total(&self.weights));
-        let open = self.open_requests.get(&other.id).copied().unwrap_or(0);
+        let seeker_side = directional(seeker, seeker_mass, other, distance_km, &self.idf);
+        let seeker_total = seeker_side.total(&self.weights);
+        if floor.is_some_and(|floor| reciprocal(seeker_total, 1.0) + 1e-9 < floor) {
+            return None;
+        }
+        let other_mass = interest_mass(other, &self.idf);
+        let other_side = directional(other, other_mass, seeker, distance_km, &self.idf);
+        let pair = reciprocal(seeker_total, other_side.total(&self.weights));
+        let open =
+            if self.open_requests.is_empty() { 0 } else { self.open_requests.get(&other.id).copied().unwrap_or(0) };
         Some(Suggestion { id: other.id, score: pair * exposure_factor(open), distance_km, signals: seeker_side })
     }
 
@@ -237,8 +257,10 @@ impl Population {
         if !eligible(left, right, distance_km, self.current_year) {
             return None;
         }
-        let forward = directional(left, right, distance_km, &self.idf).total(&self.weights);
-        let backward = directional(right, left, distance_km, &self.idf).total(&self.weights);
+        let forward =
+            directional(left, interest_mass(left, &self.idf), right, distance_km, &self.idf).total(&self.weights);
+        let backward =
+            directional(right, interest_mass(right, &self.idf), left, distance_km, &self.idf).total(&self.weights);
         Some(reciprocal(forward, backward))
     }
 
@@ -257,6 +279,7 @@ impl Population {
         if !seeker.visible || query.limit == 0 {
             return Vec::new();
         }
+        let seeker_mass = interest_mass(seeker, &self.idf);
         let mut top = TopN::new(query.limit);
         for &(district, distance_km) in self.districts.neighbours(seeker.district) {
             if distance_km > seeker.travel_km {
@@ -267,7 +290,9 @@ impl Population {
                 if other.travel_km < distance_km {
                     break;
                 }
-                if let Some(suggestion) = self.score_pair(seeker, other, distance_km, query, goal) {
+                if let Some(suggestion) =
+                    self.score_pair(seeker, seeker_mass, other, distance_km, query, goal, top.floor())
+                {
                     top.offer(suggestion);
                 }
             }
@@ -283,13 +308,14 @@ impl Population {
         if !seeker.visible || query.limit == 0 {
             return Vec::new();
         }
+        let seeker_mass = interest_mass(seeker, &self.idf);
         let mut all: Vec<Suggestion> = self
             .slots
             .iter()
             .flatten()
             .filter_map(|other| {
                 let distance_km = self.districts.distance_km(seeker.district, other.district);
-                self.score_pair(seeker, other, distance_km, query, goal)
+                self.score_pair(seeker, seeker_mass, other, distance_km, query, goal, None)
             })
             .collect();
         all.sort_by(rank_order);
@@ -342,6 +368,11 @@ impl TopN {
         let position = self.best.partition_point(|kept| rank_order(kept, &suggestion) == std::cmp::Ordering::Less);
         self.best.insert(position, suggestion);
         self.best.truncate(self.limit);
+    }
+
+    /// The score to beat once full.
+    fn floor(&self) -> Option<f64> {
+        if self.best.len() == self.limit { self.best.last().map(|worst| worst.score) } else { None }
     }
 
     fn into_sorted(self) -> Vec<Suggestion> {

@@ -83,9 +83,20 @@ pub fn eligible(a: &MatchProfile, b: &MatchProfile, distance_km: f32, current_ye
         && fits_wishes(b, a, current_year)
 }
 
-/// How well `other` suits `seeker`.
-pub fn directional(seeker: &MatchProfile, other: &MatchProfile, distance_km: f32, idf: &[f64]) -> Signals {
-    let own_mass: f64 = seeker.interests.iter().map(|&interest| idf[usize::from(interest)]).sum();
+/// The IDF mass of a profile's interests (the denominator of its interest
+/// signal).
+pub fn interest_mass(profile: &MatchProfile, idf: &[f64]) -> f64 {
+    profile.interests.iter().map(|&interest| idf[usize::from(interest)]).sum()
+}
+
+/// How well `other` suits `seeker`, given the seeker's [`interest_mass`].
+pub fn directional(
+    seeker: &MatchProfile,
+    own_mass: f64,
+    other: &MatchProfile,
+    distance_km: f32,
+    idf: &[f64],
+) -> Signals {
     let interests = if own_mass > 0.0 { shared_idf(&seeker.interests, &other.interests, idf) / own_mass } else { 0.0 };
     let contribution = match (seeker.contribution, other.contribution) {
         (Some((own_min, own_max)), Some((other_min, other_max))) => {

@@ -1,0 +1,213 @@
+//! `friends-bench`: the in-process suggestion benchmark behind `make bench`
+//! and `make bench-full`.
+//!
+//! It loads a synthetic population (with planted friendship groups) into a
+//! fresh SQLite database, builds the matcher from the database as `friends
+//! serve` does, then measures, on this machine:
+//! - build time (database → matcher) and the process's peak RSS;
+//! - suggestion latency (fast path, with cards) over random seekers plus
+//!   seekers from the densest districts;
+//! - the exhaustive oracle's latency over a subset, and recall@10 of the fast
+//!   path against it;
+//! - the share of planted group-mates found in each member's top 10;
+//! - update-to-visible latency (commit, then catch-up).
+//!
+//! It prints Markdown rows for BENCHMARKS.md.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use clap::Parser;
+use friends_api::demo::{DEFAULT_SEED, seed};
+use friends_api::matcher::Matcher;
+use friends_api::reference::Reference;
+use friends_domain::demo::SplitMix64;
+use friends_matching::Query;
+use friends_store::Store;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(about = "In-process suggestion benchmark")]
+struct Args {
+    /// Population size.
+    #[arg(long, default_value_t = 100_000)]
+    people: u32,
+    /// Planted friendship groups.
+    #[arg(long, default_value_t = 200)]
+    planted_groups: u32,
+    /// Random seekers for latency.
+    #[arg(long, default_value_t = 1000)]
+    seekers: usize,
+    /// Extra seekers from the densest districts.
+    #[arg(long, default_value_t = 200)]
+    dense_seekers: usize,
+    /// Seekers also answered by the exhaustive oracle (recall@10).
+    #[arg(long, default_value_t = 1200)]
+    oracle_seekers: usize,
+    /// Population seed.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    seed: u64,
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1000.0)
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn summary(name: &str, mut samples: Vec<Duration>) -> String {
+    samples.sort_unstable();
+    format!(
+        "| {name} | {} | {} | {} | {} | {} |",
+        samples.len(),
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.99)),
+        ms(percentile(&samples, 0.999)),
+        ms(samples.last().copied().unwrap_or_default())
+    )
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let folder = tempfile::tempdir()?;
+    let url = format!("sqlite://{}?mode=rwc", folder.path().join("bench.db").display());
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    let reference = Reference::load()?;
+
+    let loading = Instant::now();
+    let groups = seed(&store, &reference, args.people, args.seed, args.planted_groups).await?;
+    let load_time = loading.elapsed();
+
+    let building = Instant::now();
+    let matcher = Matcher::build(&store, &reference).await?;
+    let build_time = building.elapsed();
+    let rss_after_build = peak_rss_mib();
+
+    // Seekers: random visible people, then people from the densest districts.
+    let (random, dense) = matcher.read(|population| {
+        let mut rng = SplitMix64::new(args.seed ^ 0xBE7C);
+        let mut everyone: Vec<Uuid> =
+            population.ids().filter(|id| population.profile(*id).is_some_and(|p| p.visible)).collect();
+        everyone.sort_unstable();
+        let random: Vec<Uuid> = (0..args.seekers).map(|_| everyone[rng.below(everyone.len())]).collect();
+        let mut per_district: HashMap<u16, Vec<Uuid>> = HashMap::new();
+        for id in &everyone {
+            if let Some(profile) = population.profile(*id) {
+                per_district.entry(profile.district).or_default().push(*id);
+            }
+        }
+        let mut districts: Vec<(u16, Vec<Uuid>)> = per_district.into_iter().collect();
+        districts.sort_by(|left, right| right.1.len().cmp(&left.1.len()).then(left.0.cmp(&right.0)));
+        let dense: Vec<Uuid> =
+            districts.iter().flat_map(|(_, ids)| ids.iter().copied()).take(args.dense_seekers).collect();
+        (random, dense)
+    })?;
+    let seekers: Vec<Uuid> = random.iter().chain(dense.iter()).copied().collect();
+    let excluded = HashSet::new();
+
+    // Warm up once, then time each seeker: suggestions plus cards, as the
+    // handler does.
+    let timed = |ids: &[Uuid]| -> Result<Vec<Duration>, friends_api::matcher::Poisoned> {
+        matcher.read(|population| {
+            ids.iter()
+                .map(|&seeker| {
+                    let started = Instant::now();
+                    let query = Query { seeker, limit: 10, goal: None, excluded: &excluded };
+                    let cards: Vec<_> =
+                        population.suggest(&query).iter().filter_map(|s| population.card(seeker, s)).collect();
+                    std::hint::black_box(cards);
+                    started.elapsed()
+                })
+                .collect()
+        })
+    };
+    timed(&seekers[..seekers.len().min(50)])?;
+    let fast_random = timed(&random)?;
+    let fast_dense = timed(&dense)?;
+    let fast_all: Vec<Duration> = fast_random.iter().chain(fast_dense.iter()).copied().collect();
+
+    // The oracle and recall@10, on the first `oracle_seekers` (random first,
+    // then dense).
+    let oracle_ids: Vec<Uuid> = seekers.iter().copied().take(args.oracle_seekers).collect();
+    let (oracle_times, recall) = matcher.read(|population| {
+        let mut times = Vec::new();
+        let (mut found, mut expected) = (0usize, 0usize);
+        for &seeker in &oracle_ids {
+            let query = Query { seeker, limit: 10, goal: None, excluded: &excluded };
+            let started = Instant::now();
+            let truth = population.suggest_exhaustive(&query);
+            times.push(started.elapsed());
+            let fast: HashSet<Uuid> = population.suggest(&query).iter().map(|s| s.id).collect();
+            expected += truth.len();
+            found += truth.iter().filter(|s| fast.contains(&s.id)).count();
+        }
+        (times, if expected == 0 { 1.0 } else { found as f64 / expected as f64 })
+    })?;
+
+    // Planted group-mates in each member's top 10.
+    let group_recall = matcher.read(|population| {
+        let (mut found, mut expected) = (0usize, 0usize);
+        for group in &groups {
+            for &member in group {
+                let query = Query { seeker: member, limit: 10, goal: None, excluded: &excluded };
+                let top: HashSet<Uuid> = population.suggest(&query).iter().map(|s| s.id).collect();
+                for &mate in group.iter().filter(|mate| **mate != member) {
+                    expected += 1;
+                    found += usize::from(top.contains(&mate));
+                }
+            }
+        }
+        if expected == 0 { 1.0 } else { found as f64 / expected as f64 }
+    })?;
+
+    // Update to visible: commit a change, then catch up, as a write does.
+    let mut visible_times = Vec::new();
+    for &seeker in random.iter().take(200) {
+        let Some(mut person) = store.get_person(seeker).await? else { continue };
+        person.record.about = format!("Updated at {}", visible_times.len());
+        let started = Instant::now();
+        store.update_person(seeker, person.version, &person.record, Utc::now()).await?;
+        matcher.catch_up(&store).await?;
+        visible_times.push(started.elapsed());
+    }
+
+    println!(
+        "## Suggestions, in process: {} people, {} planted groups, seed {}",
+        args.people, args.planted_groups, args.seed
+    );
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| load synthetic people into SQLite (not a target) | {:.1} s |", load_time.as_secs_f64());
+    println!("| build, database → matcher | {:.2} s |", build_time.as_secs_f64());
+    println!("| peak RSS of the benchmark process after build | {rss_after_build:.0} MiB |");
+    println!("| recall@10 against the exhaustive scorer ({} seekers) | {recall:.4} |", oracle_ids.len());
+    println!("| planted group-mates in top 10 ({} groups) | {group_recall:.4} |", groups.len());
+    println!();
+    println!("| latency | queries | p50 | p99 | p99.9 | max |");
+    println!("|---|---|---|---|---|---|");
+    println!("{}", summary("suggestions, fast path, all seekers", fast_all));
+    println!("{}", summary("suggestions, fast path, random seekers", fast_random));
+    println!("{}", summary("suggestions, fast path, densest districts", fast_dense));
+    println!("{}", summary("suggestions, exhaustive oracle", oracle_times));
+    println!("{}", summary("update visible to suggestions (commit + catch-up)", visible_times));
+    Ok(())
+}
