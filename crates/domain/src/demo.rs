@@ -247,9 +247,7 @@ mod tests {
         assert_eq!(group, population.planted_group(7, 2));
         assert_ne!(population.person(7, 3), population.person(7, 4));
         let planted = population.planted_group(1, 0);
-        for (index, record) in
-            (0..200).map(|index| (index, population.person(1, index))).chain(planted.into_iter().map(|r| (0, r)))
-        {
+        for record in (0..200).map(|index| population.person(1, index)).chain(planted) {
             let body = serde_json::to_value(&record).unwrap_or_default();
             let input: PersonInput = serde_json::from_value(body).unwrap_or_else(|e| panic!("{e}"));
             let context = ValidationContext { taxonomy: &taxonomy, areas: &areas, current_year: 2026 };

@@ -220,20 +220,16 @@ impl Population {
     /// floor never changes the top N, which the oracle checks.
     fn score_pair(
         &self,
-        seeker: &MatchProfile,
-        seeker_mass: f64,
+        seeker: &Seeker<'_>,
         other: &MatchProfile,
         distance_km: f32,
-        query: &Query<'_>,
-        goal: Option<u32>,
         floor: Option<f64>,
     ) -> Option<Suggestion> {
+        let Seeker { profile: seeker, mass: seeker_mass, goal, excluded } = *seeker;
         if !eligible(seeker, other, distance_km, self.current_year) {
             return None;
         }
-        if goal.is_some_and(|bit| other.goals & bit == 0)
-            || (!query.excluded.is_empty() && query.excluded.contains(&other.id))
-        {
+        if goal.is_some_and(|bit| other.goals & bit == 0) || (!excluded.is_empty() && excluded.contains(&other.id)) {
             return None;
         }
         let seeker_side = directional(seeker, seeker_mass, other, distance_km, &self.idf);
@@ -264,25 +260,29 @@ impl Population {
         Some(reciprocal(forward, backward))
     }
 
-    fn goal_bit(&self, query: &Query<'_>) -> Result<Option<u32>, ()> {
-        match query.goal {
-            None => Ok(None),
-            Some(goal) => self.codebook.goals.index(goal).map(|index| Some(1u32 << index)).ok_or(()),
-        }
+    /// The seeker's side of a query, or `None` when nobody can be suggested
+    /// (unknown or invisible seeker, unknown goal, zero limit).
+    fn seeker<'q>(&'q self, query: &'q Query<'q>) -> Option<Seeker<'q>> {
+        let profile = self.profile(query.seeker)?;
+        let goal = match query.goal {
+            None => None,
+            Some(goal) => Some(1u32 << self.codebook.goals.index(goal)?),
+        };
+        (profile.visible && query.limit > 0).then(|| Seeker {
+            profile,
+            mass: interest_mass(profile, &self.idf),
+            goal,
+            excluded: query.excluded,
+        })
     }
 
     /// The fast path: districts within the seeker's travel limit, nearest
     /// first; in each, only people whose own limit reaches the seeker.
     pub fn suggest(&self, query: &Query<'_>) -> Vec<Suggestion> {
-        let Some(seeker) = self.profile(query.seeker) else { return Vec::new() };
-        let Ok(goal) = self.goal_bit(query) else { return Vec::new() };
-        if !seeker.visible || query.limit == 0 {
-            return Vec::new();
-        }
-        let seeker_mass = interest_mass(seeker, &self.idf);
+        let Some(seeker) = self.seeker(query) else { return Vec::new() };
         let mut top = TopN::new(query.limit);
-        for &(district, distance_km) in self.districts.neighbours(seeker.district) {
-            if distance_km > seeker.travel_km {
+        for &(district, distance_km) in self.districts.neighbours(seeker.profile.district) {
+            if distance_km > seeker.profile.travel_km {
                 break;
             }
             for &slot in &self.by_district[usize::from(district)] {
@@ -290,9 +290,7 @@ impl Population {
                 if other.travel_km < distance_km {
                     break;
                 }
-                if let Some(suggestion) =
-                    self.score_pair(seeker, seeker_mass, other, distance_km, query, goal, top.floor())
-                {
+                if let Some(suggestion) = self.score_pair(&seeker, other, distance_km, top.floor()) {
                     top.offer(suggestion);
                 }
             }
@@ -303,19 +301,14 @@ impl Population {
     /// The oracle: every person in the population, scored with the same
     /// functions. Slow by design; tests and the benchmark compare against it.
     pub fn suggest_exhaustive(&self, query: &Query<'_>) -> Vec<Suggestion> {
-        let Some(seeker) = self.profile(query.seeker) else { return Vec::new() };
-        let Ok(goal) = self.goal_bit(query) else { return Vec::new() };
-        if !seeker.visible || query.limit == 0 {
-            return Vec::new();
-        }
-        let seeker_mass = interest_mass(seeker, &self.idf);
+        let Some(seeker) = self.seeker(query) else { return Vec::new() };
         let mut all: Vec<Suggestion> = self
             .slots
             .iter()
             .flatten()
             .filter_map(|other| {
-                let distance_km = self.districts.distance_km(seeker.district, other.district);
-                self.score_pair(seeker, seeker_mass, other, distance_km, query, goal, None)
+                let distance_km = self.districts.distance_km(seeker.profile.district, other.district);
+                self.score_pair(&seeker, other, distance_km, None)
             })
             .collect();
         all.sort_by(rank_order);
@@ -340,6 +333,15 @@ impl Population {
             support_needs: other.share_needs.then(|| codebook.support_needs.ids_of(other.support_needs)),
         })
     }
+}
+
+/// What a query fixes about the seeker.
+#[derive(Clone, Copy)]
+struct Seeker<'q> {
+    profile: &'q MatchProfile,
+    mass: f64,
+    goal: Option<u32>,
+    excluded: &'q HashSet<Uuid>,
 }
 
 /// Best first: higher score, then lower id (a total, deterministic order).
