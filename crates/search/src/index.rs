@@ -1,0 +1,310 @@
+//! Opening, recreating, writing and committing the index.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+use uuid::Uuid;
+
+/// Schema version: bump when the schema changes, so that an older index is
+/// treated as foreign and rebuilt.
+const SCHEMA_VERSION: &str = "friends-search-v1";
+const WRITER_HEAP_BYTES: usize = 50_000_000;
+/// The analyser of the free-text field: words, lower case, English stop
+/// words removed, English stems.
+pub(crate) const ANALYZER: &str = "friends_en";
+
+fn register_analyzer(index: &Index) {
+    use tantivy::tokenizer::{
+        Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+    };
+    let mut builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .dynamic();
+    if let Some(stop_words) = StopWordFilter::new(Language::English) {
+        builder = builder.filter_dynamic(stop_words);
+    }
+    let analyzer = builder.filter_dynamic(Stemmer::new(Language::English)).build();
+    index.tokenizers().register(ANALYZER, analyzer);
+}
+
+/// What the index holds of one findable person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchDocument {
+    /// Person id.
+    pub id: Uuid,
+    /// Interest labels and synonyms, and the about text (indexed only).
+    pub text: String,
+    /// Interest ids.
+    pub interests: Vec<String>,
+    /// Goal ids.
+    pub goals: Vec<String>,
+    /// Every authority their district touches.
+    pub authorities: Vec<String>,
+    /// Their district.
+    pub outcode: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields {
+    pub id: Field,
+    pub id_high: Field,
+    pub id_low: Field,
+    pub text: Field,
+    pub interests: Field,
+    pub goals: Field,
+    pub authorities: Field,
+    pub outcode: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text_options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let fields = Fields {
+        id: builder.add_text_field("id", STRING),
+        id_high: builder.add_u64_field("id_high", FAST | INDEXED),
+        id_low: builder.add_u64_field("id_low", FAST),
+        text: builder.add_text_field("text", text_options),
+        interests: builder.add_text_field("interests", STRING),
+        goals: builder.add_text_field("goals", STRING),
+        authorities: builder.add_text_field("authorities", STRING),
+        outcode: builder.add_text_field("outcode", STRING),
+    };
+    (builder.build(), fields)
+}
+
+/// The index could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy failed.
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// Files.
+    #[error("search index folder: {0}")]
+    Io(#[from] std::io::Error),
+    /// A lock was poisoned by a panic.
+    #[error("search index writer is unusable after a panic")]
+    Poisoned,
+}
+
+/// How [`SearchIndex::open`] found the folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenOutcome {
+    /// A usable index reflecting the change log up to `seq`.
+    Opened {
+        /// Last applied change-log position.
+        seq: i64,
+    },
+    /// A new, empty index: the caller must rebuild it from the database.
+    Created {
+        /// Why (missing, corrupt, foreign).
+        reason: String,
+    },
+}
+
+/// The search index of this node.
+pub struct SearchIndex {
+    pub(crate) index: Index,
+    pub(crate) reader: IndexReader,
+    pub(crate) fields: Fields,
+    writer: Mutex<IndexWriter>,
+    folder: PathBuf,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("SearchIndex").field("folder", &self.folder).finish()
+    }
+}
+
+fn payload(seq: i64) -> String {
+    format!("{SCHEMA_VERSION}:{seq}")
+}
+
+fn parse_payload(payload: Option<&str>) -> Option<i64> {
+    payload?.strip_prefix(SCHEMA_VERSION)?.strip_prefix(':')?.parse().ok()
+}
+
+impl SearchIndex {
+    /// Opens the index in `folder`, or recreates it empty when it is
+    /// missing, unreadable, or not ours.
+    pub fn open(folder: &Path) -> Result<(Self, OpenOutcome), IndexError> {
+        let (schema, fields) = schema();
+        let existing = if folder.join("meta.json").exists() {
+            match Index::open_in_dir(folder) {
+                Ok(index) if index.schema() == schema => match index.load_metas() {
+                    Ok(metas) => match parse_payload(metas.payload.as_deref()) {
+                        Some(seq) => Ok((index, seq)),
+                        None => Err("its commit carries no change-log position".to_owned()),
+                    },
+                    Err(error) => Err(format!("unreadable metadata: {error}")),
+                },
+                Ok(_) => Err("its schema is not this version's".to_owned()),
+                Err(error) => Err(format!("cannot be opened: {error}")),
+            }
+        } else {
+            Err("missing".to_owned())
+        };
+        let (index, outcome) = match existing {
+            Ok((index, seq)) => match Self::check_readable(&index) {
+                Ok(()) => (index, OpenOutcome::Opened { seq }),
+                Err(reason) => (Self::recreate(folder, &schema)?, OpenOutcome::Created { reason }),
+            },
+            Err(reason) => (Self::recreate(folder, &schema)?, OpenOutcome::Created { reason }),
+        };
+        register_analyzer(&index);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
+        let search = Self { index, reader, fields, writer: Mutex::new(writer), folder: folder.to_path_buf() };
+        if let OpenOutcome::Created { .. } = outcome {
+            // An empty commit at position 0, so that a crash before the
+            // rebuild finishes is detected as "behind", not as "foreign".
+            search.commit_at(0)?;
+        }
+        Ok((search, outcome))
+    }
+
+    /// Opening reads metadata only; touch every segment so that truncated
+    /// or damaged files are found now rather than at the first search.
+    fn check_readable(index: &Index) -> Result<(), String> {
+        let reader: IndexReader = index.reader().map_err(|error| format!("unreadable segments: {error}"))?;
+        let searcher = reader.searcher();
+        for segment in searcher.segment_readers() {
+            let (_, fields) = schema();
+            segment.inverted_index(fields.text).map_err(|error| format!("damaged segment: {error}"))?;
+            segment.fast_fields().u64("id_low").map_err(|error| format!("damaged segment: {error}"))?;
+        }
+        Ok(())
+    }
+
+    fn recreate(folder: &Path, schema: &Schema) -> Result<Index, IndexError> {
+        if folder.exists() {
+            std::fs::remove_dir_all(folder)?;
+        }
+        std::fs::create_dir_all(folder)?;
+        Ok(Index::create_in_dir(folder, schema.clone())?)
+    }
+
+    /// The change-log position of the last commit.
+    pub fn committed_seq(&self) -> Result<i64, IndexError> {
+        Ok(parse_payload(self.index.load_metas()?.payload.as_deref()).unwrap_or(0))
+    }
+
+    fn commit_at(&self, seq: i64) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload(seq));
+        prepared.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    fn id_term(&self, id: Uuid) -> Term {
+        Term::from_field_text(self.fields.id, &id.simple().to_string())
+    }
+
+    fn document(&self, person: &SearchDocument) -> TantivyDocument {
+        let (high, low) = person.id.as_u64_pair();
+        let fields = self.fields;
+        let mut document = doc!(
+            fields.id => person.id.simple().to_string(),
+            fields.id_high => high,
+            fields.id_low => low,
+            fields.text => person.text.clone(),
+            fields.outcode => person.outcode.clone(),
+        );
+        for interest in &person.interests {
+            document.add_text(fields.interests, interest);
+        }
+        for goal in &person.goals {
+            document.add_text(fields.goals, goal);
+        }
+        for authority in &person.authorities {
+            document.add_text(fields.authorities, authority);
+        }
+        document
+    }
+
+    /// Applies one batch of changes and commits it at `seq`: every id in
+    /// `changed` is deleted, then `upserts` (the findable ones among them)
+    /// are added. With `purge`, segments are merged and unused files
+    /// collected afterwards, so that deleted documents' text leaves the
+    /// folder.
+    pub fn apply(&self, seq: i64, changed: &[Uuid], upserts: &[SearchDocument], purge: bool) -> Result<(), IndexError> {
+        {
+            let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+            for id in changed {
+                writer.delete_term(self.id_term(*id));
+            }
+            for person in upserts {
+                writer.add_document(self.document(person))?;
+            }
+        }
+        self.commit_at(seq)?;
+        if purge {
+            self.purge()?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the whole content (a rebuild from the database).
+    pub fn rebuild(&self, seq: i64, everyone: impl IntoIterator<Item = SearchDocument>) -> Result<(), IndexError> {
+        {
+            let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+            writer.delete_all_documents()?;
+            for person in everyone {
+                writer.add_document(self.document(&person))?;
+            }
+        }
+        self.commit_at(seq)?;
+        self.purge()
+    }
+
+    /// Merges every segment into one (dropping deleted documents) and
+    /// removes the files no commit uses any more.
+    pub fn purge(&self) -> Result<(), IndexError> {
+        let segments = self.index.searchable_segment_ids()?;
+        let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        if !segments.is_empty() {
+            writer.merge(&segments).wait()?;
+        }
+        writer.garbage_collect_files().wait()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Number of indexed (findable) people.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether any segment's dictionary still holds `word` (after analysis)
+    /// in the free-text field, deleted documents included: what erasure
+    /// must leave behind is nothing.
+    pub fn holds_word(&self, word: &str) -> Result<bool, IndexError> {
+        let mut analyzer = self.index.tokenizers().get(ANALYZER).ok_or(IndexError::Poisoned)?;
+        let mut stream = analyzer.token_stream(word);
+        if !tantivy::tokenizer::TokenStream::advance(&mut stream) {
+            return Ok(false);
+        }
+        let term_text = tantivy::tokenizer::TokenStream::token(&stream).text.clone();
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            if segment.inverted_index(self.fields.text)?.terms().get(term_text.as_bytes())?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether nobody is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
