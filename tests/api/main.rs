@@ -17,5 +17,6 @@ mod hygiene;
 mod people;
 mod privacy;
 mod reference;
+mod search;
 mod store;
 mod suggestions;

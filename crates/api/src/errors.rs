@@ -197,21 +197,21 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<crate::matcher::MatcherError> for ApiError {
-    fn from(error: crate::matcher::MatcherError) -> Self {
+impl From<crate::indexes::IndexesError> for ApiError {
+    fn from(error: crate::indexes::IndexesError) -> Self {
         match error {
-            crate::matcher::MatcherError::Store(store) => store.into(),
-            crate::matcher::MatcherError::Poisoned(_) => {
-                tracing::error!(error = %error, "matcher failed");
+            crate::indexes::IndexesError::Store(store) => store.into(),
+            crate::indexes::IndexesError::Poisoned(_) | crate::indexes::IndexesError::Search(_) => {
+                tracing::error!(error = %error, "indexes failed");
                 Self::Internal
             }
         }
     }
 }
 
-impl From<crate::matcher::Poisoned> for ApiError {
-    fn from(error: crate::matcher::Poisoned) -> Self {
-        tracing::error!(error = %error, "matcher failed");
+impl From<crate::indexes::Poisoned> for ApiError {
+    fn from(error: crate::indexes::Poisoned) -> Self {
+        tracing::error!(error = %error, "indexes failed");
         Self::Internal
     }
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
 use crate::errors::{ApiError, redact_serde_message};
-use crate::matcher::Matcher;
+use crate::indexes::Indexes;
 
 /// Suggestions returned when no `limit` is given.
 pub const DEFAULT_SUGGESTIONS: usize = 10;
@@ -57,13 +57,13 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The people service: store, matcher, reference data and the clock.
+/// The people service: store, indexes, reference data and the clock.
 #[derive(Debug, Clone)]
 pub struct People<'a> {
     /// The store.
     pub store: &'a Store,
-    /// This node's matcher, brought up to date after every write.
-    pub matcher: &'a Matcher,
+    /// This node's indexes, brought up to date after every write.
+    pub indexes: &'a Indexes,
     /// Areas and vocabularies.
     pub reference: &'a Reference,
     /// The time of this request.
@@ -116,7 +116,7 @@ impl People<'_> {
             Role::Supporter | Role::Broker | Role::Admin => Uuid::new_v4(),
         };
         let person = self.store.create_person(id, &record, self.now).await?;
-        self.matcher.catch_up(self.store).await?;
+        self.indexes.catch_up(self.store).await?;
         tracing::info!(person_id = %id, role = ?caller.role, "person created");
         Ok(person)
     }
@@ -146,7 +146,7 @@ impl People<'_> {
         let record = self.validate(merged)?;
         Self::check_broker_area(caller, &record)?;
         let updated = self.store.update_person(id, current.version, &record, self.now).await?;
-        self.matcher.catch_up(self.store).await?;
+        self.indexes.catch_up(self.store).await?;
         tracing::info!(person_id = %id, version = updated.version, "person updated");
         Ok(updated)
     }
@@ -194,7 +194,7 @@ impl People<'_> {
         // introductions work; nothing excludes a pair yet.
         let excluded = HashSet::new();
         let query = Query { seeker: id, limit, goal: goal.as_deref(), excluded: &excluded };
-        let cards = self.matcher.read(|population| {
+        let cards = self.indexes.read(|population| {
             population.suggest(&query).iter().filter_map(|suggestion| population.card(id, suggestion)).collect()
         })?;
         Ok(cards)
@@ -213,7 +213,7 @@ impl People<'_> {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(error) => return Err(error.into()),
         }
-        self.matcher.catch_up(self.store).await?;
+        self.indexes.catch_up(self.store).await?;
         tracing::info!(person_id = %id, "person erased");
         Ok(())
     }

@@ -12,7 +12,7 @@ use friends_store::Store;
 use crate::auth::TokenVerifier;
 use crate::config::Settings;
 use crate::errors::{json_error, path_error, problem_for_bare_errors, query_error};
-use crate::matcher::{Matcher, spawn_follower};
+use crate::indexes::{Indexes, spawn_follower};
 use crate::reference::Reference;
 use crate::telemetry::request_context;
 
@@ -26,8 +26,8 @@ pub struct AppState {
     pub store: Store,
     /// Areas and vocabularies.
     pub reference: Arc<Reference>,
-    /// This node's in-memory matcher.
-    pub matcher: Arc<Matcher>,
+    /// This node's derived indexes (matcher and search).
+    pub indexes: Arc<Indexes>,
 }
 
 /// Why the application could not start.
@@ -45,9 +45,9 @@ pub enum StartupError {
     /// Database.
     #[error("database: {0}")]
     Store(#[from] friends_store::StoreError),
-    /// Matcher.
-    #[error("matcher: {0}")]
-    Matcher(#[from] crate::matcher::MatcherError),
+    /// Indexes.
+    #[error("indexes: {0}")]
+    Indexes(#[from] crate::indexes::IndexesError),
     /// Files and sockets.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -72,9 +72,9 @@ impl Application {
         if let Some(count) = settings.demo_people {
             crate::demo::seed_if_empty(&store, &reference, count, crate::demo::DEFAULT_SEED).await?;
         }
-        let matcher = Arc::new(Matcher::build(&store, &reference).await?);
-        spawn_follower(matcher.clone(), store.clone());
-        let state = web::Data::new(AppState { store, reference, matcher });
+        let indexes = Arc::new(Indexes::open(&store, reference.clone(), &settings.data_dir.join("index")).await?);
+        spawn_follower(indexes.clone(), store.clone());
+        let state = web::Data::new(AppState { store, reference, indexes });
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));

@@ -54,8 +54,10 @@ pub struct Card {
     pub age_band: AgeBand,
     /// Their authority's name.
     pub area_name: String,
-    /// How far apart, as a band only.
-    pub distance_band: DistanceBand,
+    /// How far apart, as a band only (absent when the viewer has no
+    /// profile to measure from, e.g. a broker searching).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_band: Option<DistanceBand>,
     /// Their interest ids.
     pub interests: Vec<String>,
     /// Their goal ids.
@@ -325,7 +327,7 @@ impl Population {
             display_name: other.display_name.to_string(),
             age_band: AgeBand::of(other.birth_year, self.current_year),
             area_name: self.districts.authority_name(other.district).to_owned(),
-            distance_band: DistanceBand::of(f64::from(suggestion.distance_km)),
+            distance_band: Some(DistanceBand::of(f64::from(suggestion.distance_km))),
             interests: other.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
             goals: codebook.goals.ids_of(other.goals),
             score: (suggestion.score * 1000.0).round() / 1000.0,
@@ -342,6 +344,49 @@ struct Seeker<'q> {
     mass: f64,
     goal: Option<u32>,
     excluded: &'q HashSet<Uuid>,
+}
+
+impl Population {
+    /// The card of a search hit: measured from `viewer`'s profile when there
+    /// is one (distance band, reasons), plain otherwise. `None` when the
+    /// person is not findable here.
+    pub fn search_card(&self, viewer: Option<Uuid>, id: Uuid, score: f64) -> Option<Card> {
+        let other = self.profile(id)?;
+        if !other.visible {
+            return None;
+        }
+        let viewer = viewer.and_then(|viewer| self.profile(viewer));
+        let distance_km = viewer.map(|viewer| self.districts.distance_km(viewer.district, other.district));
+        let codebook = &self.codebook;
+        Some(Card {
+            person_id: other.id,
+            display_name: other.display_name.to_string(),
+            age_band: AgeBand::of(other.birth_year, self.current_year),
+            area_name: self.districts.authority_name(other.district).to_owned(),
+            distance_band: distance_km.map(|km| DistanceBand::of(f64::from(km))),
+            interests: other.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
+            goals: codebook.goals.ids_of(other.goals),
+            score: (score * 1000.0).round() / 1000.0,
+            reasons: match (viewer, distance_km) {
+                (Some(viewer), Some(km)) => reasons(codebook, &self.idf, viewer, other, km),
+                _ => Vec::new(),
+            },
+            support_needs: other.share_needs.then(|| codebook.support_needs.ids_of(other.support_needs)),
+        })
+    }
+
+    /// The outcodes within `id`'s travel limit (their search area).
+    pub fn travel_area(&self, id: Uuid) -> Option<Vec<String>> {
+        let profile = self.profile(id)?;
+        Some(
+            self.districts
+                .neighbours(profile.district)
+                .iter()
+                .take_while(|(_, km)| *km <= profile.travel_km)
+                .map(|(district, _)| self.districts.outcode(*district).to_owned())
+                .collect(),
+        )
+    }
 }
 
 /// Best first: higher score, then lower id (a total, deterministic order).

@@ -169,7 +169,7 @@ proptest! {
             for suggestion in population.suggest(&query) {
                 let Some(card) = population.card(seeker, &suggestion) else { continue };
                 let json = serde_json::to_value(&card).unwrap_or_default();
-                let band = json["distance_band"].as_str().unwrap_or("");
+                let band = json["distance_band"].as_str().unwrap_or("missing");
                 prop_assert!(["under 2 km", "2 to 5 km", "5 to 10 km", "10 to 20 km", "over 20 km"].contains(&band));
                 prop_assert!(json.get("distance_km").is_none() && json.get("outcode").is_none());
                 let other = &records[ids.iter().position(|id| *id == card.person_id).unwrap_or(0)];

@@ -303,6 +303,27 @@ impl SearchIndex {
         Ok(false)
     }
 
+    /// [`SearchIndex::holds_word`] for an index another process may be
+    /// writing: opens `folder` read-only.
+    pub fn folder_holds_word(folder: &Path, word: &str) -> Result<bool, IndexError> {
+        let index = Index::open_in_dir(folder)?;
+        register_analyzer(&index);
+        let (_, fields) = schema();
+        let mut analyzer = index.tokenizers().get(ANALYZER).ok_or(IndexError::Poisoned)?;
+        let mut stream = analyzer.token_stream(word);
+        if !tantivy::tokenizer::TokenStream::advance(&mut stream) {
+            return Ok(false);
+        }
+        let term_text = tantivy::tokenizer::TokenStream::token(&stream).text.clone();
+        let reader: IndexReader = index.reader()?;
+        for segment in reader.searcher().segment_readers() {
+            if segment.inverted_index(fields.text)?.terms().get(term_text.as_bytes())?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Whether nobody is indexed.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

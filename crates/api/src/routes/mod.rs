@@ -5,6 +5,7 @@
 mod health;
 mod people;
 mod reference;
+mod search;
 
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
@@ -70,6 +71,7 @@ fn api_resources() -> Vec<ApiResource> {
             .on(Method::DELETE, people::erase),
         ApiResource::new("/v1/people/{id}/export").on(Method::GET, people::export),
         ApiResource::new("/v1/people/{id}/suggestions").on(Method::GET, people::suggestions),
+        ApiResource::new("/v1/search").on(Method::GET, search::search),
     ]
 }
 

@@ -13,7 +13,7 @@ use crate::startup::AppState;
 use crate::views::{ExportView, PersonView};
 
 fn service(state: &AppState) -> People<'_> {
-    People { store: &state.store, matcher: &state.matcher, reference: &state.reference, now: Utc::now() }
+    People { store: &state.store, indexes: &state.indexes, reference: &state.reference, now: Utc::now() }
 }
 
 fn if_match(request: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {

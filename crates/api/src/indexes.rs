@@ -1,0 +1,267 @@
+//! This node's derived indexes: the in-memory matcher and the tantivy search
+//! index. Both are built from the database and kept current by tailing the
+//! change log in `seq` order; neither is ever the truth.
+//!
+//! - **Start**: the search index is opened from disk; if it is missing,
+//!   unreadable or foreign (its position is past the database's), it is
+//!   rebuilt from the database; if it is behind, the changes it missed are
+//!   replayed. The matcher is always built from the database (it lives in
+//!   memory only).
+//! - **Read-your-writes**: every write path calls [`Indexes::catch_up`]
+//!   after its commit and before it answers, so a write is visible to
+//!   suggestions and search on this node when it returns.
+//! - **Other nodes**: [`spawn_follower`] polls the log every
+//!   [`FOLLOW_INTERVAL`].
+//! - Because change-log `seq` order is commit order (see the store),
+//!   applying rows with `seq > applied` never skips one. Applying re-reads
+//!   each changed person's current row, so replays are idempotent and an
+//!   erased person is simply absent. A batch with an erasure purges the
+//!   search index (merge and collect) before it returns.
+//! - **Crash safety**: the search index commits the `seq` it reflects with
+//!   its documents; a crash between the database commit and the index commit
+//!   leaves the index behind, and the next start replays what it missed.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{Datelike, Utc};
+use friends_domain::person::{PersonRecord, ProfileStatus};
+use friends_domain::taxonomy::VocabularyKind;
+use friends_matching::{Codebook, DistrictTable, Population};
+use friends_search::{OpenOutcome, SearchDocument, SearchIndex};
+use friends_store::{Store, StoreError, StoredPerson};
+use uuid::Uuid;
+
+use crate::reference::Reference;
+
+/// How often a node looks for other nodes' writes.
+pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(200);
+
+const PAGE: u64 = 5_000;
+
+/// The derived indexes of this node.
+#[derive(Debug)]
+pub struct Indexes {
+    population: RwLock<Population>,
+    search: Arc<SearchIndex>,
+    reference: Arc<Reference>,
+    applied_seq: std::sync::atomic::AtomicI64,
+    catching_up: tokio::sync::Mutex<()>,
+}
+
+/// A lock was poisoned by a panic while an index was being changed.
+#[derive(Debug, thiserror::Error)]
+#[error("an in-memory index is unusable after a panic")]
+pub struct Poisoned;
+
+/// Why the indexes could not be built or brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexesError {
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The search index.
+    #[error(transparent)]
+    Search(#[from] friends_search::IndexError),
+    /// A lock.
+    #[error(transparent)]
+    Poisoned(#[from] Poisoned),
+}
+
+/// Whether a person can be found at all.
+fn findable(record: &PersonRecord) -> bool {
+    record.status == ProfileStatus::Active && record.discoverable
+}
+
+/// What the search index holds of a findable person: interest labels and
+/// synonyms and the about text as free text, ids for filters, and every
+/// authority the district touches.
+pub fn search_document(reference: &Reference, person: &StoredPerson) -> SearchDocument {
+    let record = &person.record;
+    let interests = reference.taxonomy.vocabulary(VocabularyKind::Interests);
+    let mut text = String::new();
+    for id in &record.interests {
+        if let Some(term) = interests.by_id(id) {
+            text.push_str(&term.label);
+            text.push(' ');
+            for synonym in &term.synonyms {
+                text.push_str(synonym);
+                text.push(' ');
+            }
+        }
+    }
+    text.push_str(&record.about);
+    let authorities = reference
+        .areas
+        .district(&record.outcode)
+        .map_or_else(|| vec![record.authority_code.clone()], |district| district.touches_authorities.clone());
+    SearchDocument {
+        id: person.id,
+        text,
+        interests: record.interests.clone(),
+        goals: record.goals.clone(),
+        authorities,
+        outcode: record.outcode.clone(),
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, friends_search::IndexError> + Send + 'static,
+) -> Result<T, IndexesError> {
+    let span = tracing::Span::current();
+    match tokio::task::spawn_blocking(move || span.in_scope(work)).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(IndexesError::Poisoned(Poisoned)),
+    }
+}
+
+impl Indexes {
+    /// Opens the search index in `folder` and builds the matcher, from the
+    /// database, healing the search index as the module docs say.
+    #[tracing::instrument(name = "indexes.open", skip_all)]
+    pub async fn open(store: &Store, reference: Arc<Reference>, folder: &Path) -> Result<Self, IndexesError> {
+        let started = std::time::Instant::now();
+        let opened_folder = folder.to_path_buf();
+        let (search, outcome) = blocking(move || SearchIndex::open(&opened_folder)).await?;
+        let search = Arc::new(search);
+        let codebook = Arc::new(Codebook::new(&reference.taxonomy));
+        let districts = Arc::new(DistrictTable::new(&reference.areas));
+        let mut population = Population::new(codebook, districts, Utc::now().year());
+        // Read the log position first: anything committed while we load is
+        // replayed by the first catch-up, and replays are idempotent.
+        let database_seq = store.last_change_seq().await?;
+        let index_seq = match outcome {
+            OpenOutcome::Opened { seq } if seq <= database_seq => Some(seq),
+            OpenOutcome::Opened { seq } => {
+                tracing::warn!(index_seq = seq, database_seq, "search index is ahead of the database: rebuilding");
+                None
+            }
+            OpenOutcome::Created { reason } => {
+                tracing::warn!(reason = %reason, "search index rebuilt from the database");
+                None
+            }
+        };
+        let mut documents = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.people_page(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            population.apply(page.iter().map(|person| (person.id, Some(&person.record))));
+            if index_seq.is_none() {
+                documents.extend(
+                    page.iter()
+                        .filter(|person| findable(&person.record))
+                        .map(|person| search_document(&reference, person)),
+                );
+            }
+        }
+        let indexes = Self {
+            population: RwLock::new(population),
+            search: search.clone(),
+            reference,
+            applied_seq: std::sync::atomic::AtomicI64::new(database_seq),
+            catching_up: tokio::sync::Mutex::new(()),
+        };
+        match index_seq {
+            None => blocking(move || search.rebuild(database_seq, documents)).await?,
+            Some(seq) if seq < database_seq => indexes.replay_search(store, seq, database_seq).await?,
+            Some(_) => {}
+        }
+        let people = indexes.read(Population::len)?;
+        tracing::info!(people, database_seq, elapsed_ms = started.elapsed().as_millis() as u64, "indexes ready");
+        Ok(indexes)
+    }
+
+    /// Brings the search index alone from `from` to `to` (it missed these
+    /// changes, e.g. in a crash; the matcher was built at `to`).
+    async fn replay_search(&self, store: &Store, from: i64, to: i64) -> Result<(), IndexesError> {
+        let mut position = from;
+        while position < to {
+            let changes = store.changes_since(position, PAGE).await?;
+            let changes: Vec<_> = changes.into_iter().filter(|change| change.seq <= to).collect();
+            let Some(last) = changes.last() else { break };
+            let last_seq = last.seq;
+            let erased = changes.iter().any(|change| change.operation == "erased");
+            let ids: Vec<Uuid> = changes.iter().map(|change| change.person_id).collect();
+            let current = store.people_by_ids(&ids).await?;
+            self.apply_search(last_seq, ids, &current, erased).await?;
+            position = last_seq;
+        }
+        tracing::info!(from, to, "search index replayed what it missed");
+        Ok(())
+    }
+
+    async fn apply_search(
+        &self,
+        seq: i64,
+        mut ids: Vec<Uuid>,
+        current: &[StoredPerson],
+        purge: bool,
+    ) -> Result<(), IndexesError> {
+        ids.sort_unstable();
+        ids.dedup();
+        let documents: Vec<SearchDocument> = current
+            .iter()
+            .filter(|person| findable(&person.record))
+            .map(|person| search_document(&self.reference, person))
+            .collect();
+        let search = self.search.clone();
+        blocking(move || search.apply(seq, &ids, &documents, purge)).await
+    }
+
+    /// The last change-log `seq` applied to both indexes.
+    pub fn applied_seq(&self) -> i64 {
+        self.applied_seq.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Applies every change committed since the last one applied.
+    pub async fn catch_up(&self, store: &Store) -> Result<(), IndexesError> {
+        let _only_one = self.catching_up.lock().await;
+        loop {
+            let changes = store.changes_since(self.applied_seq(), PAGE).await?;
+            let Some(last) = changes.last() else { return Ok(()) };
+            let last_seq = last.seq;
+            let erased = changes.iter().any(|change| change.operation == "erased");
+            let mut ids: Vec<Uuid> = changes.iter().map(|change| change.person_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let current = store.people_by_ids(&ids).await?;
+            let by_id: HashMap<Uuid, &StoredPerson> = current.iter().map(|person| (person.id, person)).collect();
+            {
+                let mut population = self.population.write().map_err(|_| Poisoned)?;
+                // An id with no current row was erased: apply removes it.
+                population.apply(ids.iter().map(|id| (*id, by_id.get(id).map(|person| &person.record))));
+            }
+            self.apply_search(last_seq, ids, &current, erased).await?;
+            self.applied_seq.store(last_seq, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    /// Runs `read` with the population.
+    pub fn read<T>(&self, read: impl FnOnce(&Population) -> T) -> Result<T, Poisoned> {
+        let population = self.population.read().map_err(|_| Poisoned)?;
+        Ok(read(&population))
+    }
+
+    /// The search index.
+    pub fn search(&self) -> &SearchIndex {
+        &self.search
+    }
+}
+
+/// Follows other nodes' writes until the process ends.
+pub fn spawn_follower(indexes: Arc<Indexes>, store: Store) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(FOLLOW_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(error) = indexes.catch_up(&store).await {
+                tracing::warn!(error = %error, "indexes could not catch up");
+            }
+        }
+    });
+}

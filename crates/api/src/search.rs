@@ -1,0 +1,141 @@
+//! `GET /v1/search`: free text and filters over the search index, with cards
+//! from the matcher. Members search around their own area only; the scope
+//! comes from the token and the profile, never from the query.
+
+use friends_domain::FieldError;
+use friends_domain::taxonomy::VocabularyKind;
+use friends_matching::Card;
+use friends_search::{Cursor, SearchRequest};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role};
+use crate::errors::ApiError;
+use crate::indexes::Indexes;
+use crate::reference::Reference;
+
+/// Hits per page when no `limit` is given.
+pub const DEFAULT_SEARCH_LIMIT: usize = 20;
+/// Most hits per page.
+pub const MAX_SEARCH_LIMIT: usize = 50;
+/// Longest free text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// The query string, as sent.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// Free text.
+    pub q: Option<String>,
+    /// Comma-separated interests (ids, labels or synonyms).
+    pub interests: Option<String>,
+    /// Comma-separated goals.
+    pub goals: Option<String>,
+    /// ONS authority code.
+    pub authority: Option<String>,
+    /// Page size.
+    pub limit: Option<u32>,
+    /// Opaque cursor from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of cards.
+#[derive(Debug, serde::Serialize)]
+pub struct SearchResults {
+    /// Cards, best first.
+    pub items: Vec<Card>,
+    /// Cursor of the next page, if any.
+    pub next_cursor: Option<String>,
+}
+
+fn terms(
+    reference: &Reference,
+    kind: VocabularyKind,
+    field: &str,
+    list: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    let Some(list) = list else { return Ok(Vec::new()) };
+    let inputs: Vec<String> =
+        list.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect();
+    let mut errors = Vec::new();
+    let ids = reference.taxonomy.vocabulary(kind).resolve_all(field, &inputs, 10, &mut errors);
+    if errors.is_empty() { Ok(ids) } else { Err(ApiError::Validation(errors)) }
+}
+
+/// Runs a search for `caller`.
+pub fn search(
+    indexes: &Indexes,
+    reference: &Reference,
+    caller: &Caller,
+    params: &SearchParams,
+) -> Result<SearchResults, ApiError> {
+    let text = params.q.as_deref().map(str::trim).filter(|text| !text.is_empty());
+    if let Some(text) = text
+        && (text.chars().count() > MAX_QUERY_CHARS || text.chars().any(char::is_control))
+    {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "q",
+            "invalid_text",
+            format!("At most {MAX_QUERY_CHARS} characters, without control characters."),
+        )]));
+    }
+    let interests = terms(reference, VocabularyKind::Interests, "interests", params.interests.as_deref())?;
+    let goals = terms(reference, VocabularyKind::Goals, "goals", params.goals.as_deref())?;
+    let authority = match params.authority.as_deref() {
+        None => None,
+        Some(code) if reference.areas.authority_name(code).is_some() => Some(code.to_owned()),
+        Some(_) => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "authority",
+                "unknown_authority",
+                "Not an ONS local authority code, like E09000027.",
+            )]));
+        }
+    };
+    let limit = match params.limit {
+        None => DEFAULT_SEARCH_LIMIT,
+        Some(0) => {
+            return Err(ApiError::Validation(vec![FieldError::new("limit", "out_of_range", "Must be at least 1.")]));
+        }
+        Some(limit) => (limit as usize).min(MAX_SEARCH_LIMIT),
+    };
+    let after = match params.cursor.as_deref() {
+        None => None,
+        Some(text) => Some(
+            Cursor::decode(text)
+                .ok_or_else(|| ApiError::InvalidQuery("the cursor is not one this service gave".into()))?,
+        ),
+    };
+    // Scope from the caller, never from the query: a member sees only
+    // people within their own travel limit, and never themselves.
+    let (viewer, outcodes): (Option<Uuid>, Option<Vec<String>>) = match caller.role {
+        Role::Member => {
+            let area = indexes.read(|population| population.travel_area(caller.subject))?;
+            let Some(area) = area else {
+                return Err(ApiError::Forbidden {
+                    code: "profile_required",
+                    detail: "Create your profile first: members search around their own area.",
+                });
+            };
+            (Some(caller.subject), Some(area))
+        }
+        Role::Supporter | Role::Broker | Role::Admin => (None, None),
+    };
+    let request = SearchRequest {
+        text: text.map(str::to_owned),
+        interests,
+        goals,
+        authority,
+        outcodes,
+        excluded: vec![caller.subject],
+        limit,
+        after,
+    };
+    let page = indexes.search().search(&request).map_err(|error| {
+        tracing::error!(error = %error, "search failed");
+        ApiError::Internal
+    })?;
+    let items = indexes.read(|population| {
+        page.hits.iter().filter_map(|hit| population.search_card(viewer, hit.id, f64::from(hit.score))).collect()
+    })?;
+    Ok(SearchResults { items, next_cursor: page.next.map(|cursor| cursor.encode()) })
+}
