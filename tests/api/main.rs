@@ -13,6 +13,7 @@ mod auth;
 mod cli;
 mod concurrency;
 mod contract;
+mod crash;
 mod hygiene;
 mod people;
 mod privacy;
