@@ -17,14 +17,14 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-struct Server {
-    child: Child,
-    address: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) address: String,
 }
 
 /// Starts `friends serve` on `data_dir` (and `database_url`, if given) and
 /// waits for its "listening" line.
-fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
+pub(crate) fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_friends"));
     command
         .arg("serve")
@@ -64,7 +64,7 @@ fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
     }
 }
 
-fn token(role: Role, subject: Uuid) -> String {
+pub(crate) fn token(role: Role, subject: Uuid) -> String {
     let settings = friends_api::config::JwtSettings {
         secret: Some(friends_api::config::Secret::new(TEST_SECRET)),
         issuer: TEST_ISSUER.into(),

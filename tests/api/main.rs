@@ -15,6 +15,7 @@ mod concurrency;
 mod contract;
 mod crash;
 mod hygiene;
+mod nodes;
 mod people;
 mod privacy;
 mod reference;
