@@ -21,7 +21,10 @@ fn body(name: &str, about: &str) -> Value {
 async fn items(client: &reqwest::Client, url: String, bearer: &str) -> Vec<String> {
     let Ok(response) = client.get(url).bearer_auth(bearer).send().await else { panic!("request failed") };
     let page: Value = response.json().await.unwrap_or_default();
-    page["items"].as_array().map(|items| items.iter().filter_map(|c| c["person_id"].as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    page["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|c| c["person_id"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,7 +44,12 @@ async fn a_write_through_one_node_reaches_the_other_within_a_second() {
 
     let seeker = Uuid::new_v4();
     let seeker_token = token(Role::Member, seeker);
-    let created = client.post(format!("{}/v1/people", first.address)).bearer_auth(&seeker_token).json(&body("Seeker", "Hello")).send().await;
+    let created = client
+        .post(format!("{}/v1/people", first.address))
+        .bearer_auth(&seeker_token)
+        .json(&body("Seeker", "Hello"))
+        .send()
+        .await;
     assert!(created.is_ok_and(|response| response.status() == 201));
 
     let friend = Uuid::new_v4();
@@ -57,7 +65,10 @@ async fn a_write_through_one_node_reaches_the_other_within_a_second() {
     // Poll the second node (never longer than the promised second).
     let (mut in_suggestions, mut in_search) = (false, false);
     while !(in_suggestions && in_search) {
-        assert!(written.elapsed() < Duration::from_secs(1), "suggestions={in_suggestions} search={in_search} after 1 s");
+        assert!(
+            written.elapsed() < Duration::from_secs(1),
+            "suggestions={in_suggestions} search={in_search} after 1 s"
+        );
         in_suggestions = items(&client, format!("{}/v1/people/{seeker}/suggestions", second.address), &seeker_token)
             .await
             .contains(&friend.to_string());

@@ -375,6 +375,11 @@ impl Population {
         })
     }
 
+    /// The outcode of a district index.
+    pub fn outcode_of(&self, district: u16) -> &str {
+        self.districts.outcode(district)
+    }
+
     /// The outcodes within `id`'s travel limit (their search area).
     pub fn travel_area(&self, id: Uuid) -> Option<Vec<String>> {
         let profile = self.profile(id)?;

@@ -178,6 +178,67 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if expected == 0 { 1.0 } else { found as f64 / expected as f64 }
     })?;
 
+    // Search: free text (an interest label) plus a goal filter plus an
+    // authority, and free text within a member's travel area, as the route
+    // runs them (tantivy, then cards from the matcher).
+    let interest_labels: Vec<String> = reference
+        .taxonomy
+        .vocabulary(friends_domain::taxonomy::VocabularyKind::Interests)
+        .terms()
+        .iter()
+        .map(|term| term.label.clone())
+        .collect();
+    let goal_ids: Vec<String> = reference
+        .taxonomy
+        .vocabulary(friends_domain::taxonomy::VocabularyKind::Goals)
+        .terms()
+        .iter()
+        .map(|term| term.id.clone())
+        .collect();
+    let mut rng = SplitMix64::new(args.seed ^ 0x5EA2C4);
+    let mut search_broker = Vec::new();
+    let mut search_member = Vec::new();
+    for (position, &seeker) in seekers.iter().enumerate() {
+        let label = interest_labels[rng.below(interest_labels.len())].clone();
+        let (authority, area) = matcher.read(|population| {
+            let district = population.profile(seeker).map(|p| p.district);
+            (
+                district
+                    .and_then(|d| reference.areas.district(population.outcode_of(d)))
+                    .map(|d| d.authority_code.clone()),
+                population.travel_area(seeker),
+            )
+        })?;
+        let broker_request = friends_search::SearchRequest {
+            text: Some(label.clone()),
+            goals: vec![goal_ids[position % goal_ids.len()].clone()],
+            authority,
+            limit: 20,
+            ..Default::default()
+        };
+        let member_request = friends_search::SearchRequest {
+            text: Some(label),
+            outcodes: area,
+            excluded: vec![seeker],
+            limit: 20,
+            ..Default::default()
+        };
+        for (request, viewer, samples) in
+            [(broker_request, None, &mut search_broker), (member_request, Some(seeker), &mut search_member)]
+        {
+            let started = Instant::now();
+            let page = matcher.search().search(&request)?;
+            let cards: Vec<_> = matcher.read(|population| {
+                page.hits
+                    .iter()
+                    .filter_map(|hit| population.search_card(viewer, hit.id, f64::from(hit.score)))
+                    .collect()
+            })?;
+            std::hint::black_box(cards);
+            samples.push(started.elapsed());
+        }
+    }
+
     // Update to visible: commit a change, then catch up, as a write does.
     let mut visible_times = Vec::new();
     for &seeker in random.iter().take(200) {
@@ -208,6 +269,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", summary("suggestions, fast path, random seekers", fast_random));
     println!("{}", summary("suggestions, fast path, densest districts", fast_dense));
     println!("{}", summary("suggestions, exhaustive oracle", oracle_times));
-    println!("{}", summary("update visible to suggestions (commit + catch-up)", visible_times));
+    println!("{}", summary("search: text + goal + authority (broker), with cards", search_broker));
+    println!("{}", summary("search: text within a member's travel area, with cards", search_member));
+    println!("{}", summary("update visible to suggestions and search (commit + catch-up)", visible_times));
     Ok(())
 }
