@@ -143,19 +143,28 @@ impl Indexes {
                 None
             }
         };
-        let mut documents = Vec::new();
+        let rebuilding = index_seq.is_none();
+        if rebuilding {
+            let search = search.clone();
+            blocking(move || search.start_rebuild()).await?;
+        }
         let mut after = None;
         loop {
             let page = store.people_page(after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             population.apply(page.iter().map(|person| (person.id, Some(&person.record))));
-            if index_seq.is_none() {
-                documents.extend(
-                    page.iter()
-                        .filter(|person| findable(&person.record))
-                        .map(|person| search_document(&reference, person)),
-                );
+            if rebuilding {
+                // Pages go to the writer as they come, so that indexing (on
+                // the writer's thread) overlaps with loading the next page
+                // and the whole population is never held twice.
+                let documents: Vec<SearchDocument> = page
+                    .iter()
+                    .filter(|person| findable(&person.record))
+                    .map(|person| search_document(&reference, person))
+                    .collect();
+                let search = search.clone();
+                blocking(move || search.add(&documents)).await?;
             }
         }
         let indexes = Self {
@@ -166,7 +175,7 @@ impl Indexes {
             catching_up: tokio::sync::Mutex::new(()),
         };
         match index_seq {
-            None => blocking(move || search.rebuild(database_seq, documents)).await?,
+            None => blocking(move || search.finish_rebuild(database_seq)).await?,
             Some(seq) if seq < database_seq => indexes.replay_search(store, seq, database_seq).await?,
             Some(_) => {}
         }

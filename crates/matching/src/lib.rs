@@ -30,5 +30,5 @@ mod score;
 pub use codebook::Codebook;
 pub use districts::DistrictTable;
 pub use population::{Card, Population, Query, Suggestion};
-pub use profile::MatchProfile;
-pub use score::{Signals, Weights};
+pub use profile::{Core, MatchProfile};
+pub use score::{Side, Signals, Weights};

@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use crate::codebook::Codebook;
 use crate::districts::DistrictTable;
-use crate::profile::MatchProfile;
+use crate::profile::{MatchProfile, Packed};
 use crate::reasons::reasons;
-use crate::score::{Signals, Weights, directional, eligible, exposure_factor, interest_mass, reciprocal};
+use crate::score::{Side, Signals, Weights, directional, eligible, exposure_factor, interest_mass, reciprocal};
 
 /// A suggestion request.
 #[derive(Debug, Clone)]
@@ -81,8 +81,9 @@ pub struct Population {
     slots: Vec<Option<MatchProfile>>,
     free_slots: Vec<u32>,
     by_id: HashMap<Uuid, u32>,
-    /// Each district's slots, by travel limit descending, then slot.
-    by_district: Vec<Vec<u32>>,
+    /// Each district's people, packed for scanning, by travel limit
+    /// descending, then slot.
+    by_district: Vec<Vec<Packed>>,
     interest_frequency: Vec<u32>,
     visible_count: u32,
     idf: Vec<f64>,
@@ -151,55 +152,47 @@ impl Population {
         self.open_requests = counts;
     }
 
-    fn district_key(&self, slot: u32) -> (std::cmp::Reverse<u32>, u32) {
-        let travel = self.slots[slot as usize].as_ref().map_or(0, |profile| profile.travel_km.to_bits());
-        (std::cmp::Reverse(travel), slot)
+    fn district_key(travel_km: f32, slot: u32) -> (std::cmp::Reverse<u32>, u32) {
+        (std::cmp::Reverse(travel_km.to_bits()), slot)
     }
 
     fn insert(&mut self, profile: MatchProfile) {
-        if profile.visible {
+        if profile.core.visible {
             self.visible_count += 1;
             for &interest in profile.interests.iter() {
                 self.interest_frequency[usize::from(interest)] += 1;
             }
         }
-        let district = usize::from(profile.district);
-        let id = profile.id;
         let slot = match self.free_slots.pop() {
-            Some(slot) => {
-                self.slots[slot as usize] = Some(profile);
-                slot
-            }
+            Some(slot) => slot,
             None => {
-                self.slots.push(Some(profile));
+                self.slots.push(None);
                 (self.slots.len() - 1) as u32
             }
         };
-        self.by_id.insert(id, slot);
-        let key = self.district_key(slot);
-        let members = &self.by_district[district];
-        let position = members.partition_point(|&member| self.district_key(member) < key);
-        self.by_district[district].insert(position, slot);
+        let packed = Packed::new(&profile, slot);
+        let key = Self::district_key(profile.core.travel_km, slot);
+        let members = &mut self.by_district[usize::from(profile.core.district)];
+        let position = members.partition_point(|member| Self::district_key(member.core.travel_km, member.slot) < key);
+        members.insert(position, packed);
+        self.by_id.insert(profile.id, slot);
+        self.slots[slot as usize] = Some(profile);
     }
 
     fn remove(&mut self, id: Uuid) {
         let Some(slot) = self.by_id.remove(&id) else { return };
-        let key = self.district_key(slot);
         let Some(profile) = self.slots[slot as usize].take() else { return };
-        if profile.visible {
+        if profile.core.visible {
             self.visible_count -= 1;
             for &interest in profile.interests.iter() {
                 self.interest_frequency[usize::from(interest)] -= 1;
             }
         }
-        let members = &self.by_district[usize::from(profile.district)];
-        // The slot is emptied, so compare by the key it had.
-        let position = members.partition_point(|&member| {
-            let member_key = if member == slot { key } else { self.district_key(member) };
-            member_key < key
-        });
-        if self.by_district[usize::from(profile.district)].get(position) == Some(&slot) {
-            self.by_district[usize::from(profile.district)].remove(position);
+        let key = Self::district_key(profile.core.travel_km, slot);
+        let members = &mut self.by_district[usize::from(profile.core.district)];
+        let position = members.partition_point(|member| Self::district_key(member.core.travel_km, member.slot) < key);
+        if members.get(position).is_some_and(|member| member.slot == slot) {
+            members.remove(position);
         }
         self.free_slots.push(slot);
     }
@@ -223,59 +216,68 @@ impl Population {
     fn score_pair(
         &self,
         seeker: &Seeker<'_>,
-        other: &MatchProfile,
+        other: Side<'_>,
+        other_slot: u32,
         distance_km: f32,
         floor: Option<f64>,
     ) -> Option<Suggestion> {
-        let Seeker { profile: seeker, mass: seeker_mass, goal, excluded } = *seeker;
-        if !eligible(seeker, other, distance_km, self.current_year) {
+        if other_slot == seeker.slot || !eligible(seeker.side.core, other.core, distance_km, self.current_year) {
             return None;
         }
-        if goal.is_some_and(|bit| other.goals & bit == 0) || (!excluded.is_empty() && excluded.contains(&other.id)) {
+        if seeker.goal.is_some_and(|bit| other.core.goals & bit == 0) {
             return None;
         }
-        let seeker_side = directional(seeker, seeker_mass, other, distance_km, &self.idf);
+        let id = || self.slots[other_slot as usize].as_ref().map(|profile| profile.id);
+        if !seeker.excluded.is_empty() && seeker.excluded.contains(&id()?) {
+            return None;
+        }
+        let seeker_side = directional(seeker.side, other, distance_km, &self.idf);
         let seeker_total = seeker_side.total(&self.weights);
         if floor.is_some_and(|floor| reciprocal(seeker_total, 1.0) + 1e-9 < floor) {
             return None;
         }
-        let other_mass = interest_mass(other, &self.idf);
-        let other_side = directional(other, other_mass, seeker, distance_km, &self.idf);
+        let other = Side { mass: interest_mass(other.interests, &self.idf), ..other };
+        let other_side = directional(other, seeker.side, distance_km, &self.idf);
         let pair = reciprocal(seeker_total, other_side.total(&self.weights));
-        let open =
-            if self.open_requests.is_empty() { 0 } else { self.open_requests.get(&other.id).copied().unwrap_or(0) };
-        Some(Suggestion { id: other.id, score: pair * exposure_factor(open), distance_km, signals: seeker_side })
+        let id = id()?;
+        let open = if self.open_requests.is_empty() { 0 } else { self.open_requests.get(&id).copied().unwrap_or(0) };
+        Some(Suggestion { id, score: pair * exposure_factor(open), distance_km, signals: seeker_side })
     }
 
     /// The symmetric pair score (no exposure factor, no exclusions): for
     /// tests of symmetry and for explanations.
     pub fn pair_score(&self, a: Uuid, b: Uuid) -> Option<f64> {
         let (left, right) = (self.profile(a)?, self.profile(b)?);
-        let distance_km = self.districts.distance_km(left.district, right.district);
-        if !eligible(left, right, distance_km, self.current_year) {
+        let distance_km = self.districts.distance_km(left.core.district, right.core.district);
+        if a == b || !eligible(&left.core, &right.core, distance_km, self.current_year) {
             return None;
         }
-        let forward =
-            directional(left, interest_mass(left, &self.idf), right, distance_km, &self.idf).total(&self.weights);
-        let backward =
-            directional(right, interest_mass(right, &self.idf), left, distance_km, &self.idf).total(&self.weights);
+        let (left, right) = (self.side(left), self.side(right));
+        let forward = directional(left, right, distance_km, &self.idf).total(&self.weights);
+        let backward = directional(right, left, distance_km, &self.idf).total(&self.weights);
         Some(reciprocal(forward, backward))
     }
 
     /// The seeker's side of a query, or `None` when nobody can be suggested
     /// (unknown or invisible seeker, unknown goal, zero limit).
     fn seeker<'q>(&'q self, query: &'q Query<'q>) -> Option<Seeker<'q>> {
-        let profile = self.profile(query.seeker)?;
+        let slot = *self.by_id.get(&query.seeker)?;
+        let profile = self.slots[slot as usize].as_ref()?;
         let goal = match query.goal {
             None => None,
             Some(goal) => Some(1u32 << self.codebook.goals.index(goal)?),
         };
-        (profile.visible && query.limit > 0).then(|| Seeker {
-            profile,
-            mass: interest_mass(profile, &self.idf),
+        (profile.core.visible && query.limit > 0).then(|| Seeker {
+            side: self.side(profile),
+            slot,
             goal,
             excluded: query.excluded,
         })
+    }
+
+    /// A full profile as one side of a pair.
+    fn side<'p>(&self, profile: &'p MatchProfile) -> Side<'p> {
+        Side { core: &profile.core, interests: &profile.interests, mass: interest_mass(&profile.interests, &self.idf) }
     }
 
     /// The fast path: districts within the seeker's travel limit, nearest
@@ -283,16 +285,24 @@ impl Population {
     pub fn suggest(&self, query: &Query<'_>) -> Vec<Suggestion> {
         let Some(seeker) = self.seeker(query) else { return Vec::new() };
         let mut top = TopN::new(query.limit);
-        for &(district, distance_km) in self.districts.neighbours(seeker.profile.district) {
-            if distance_km > seeker.profile.travel_km {
+        for &(district, distance_km) in self.districts.neighbours(seeker.side.core.district) {
+            if distance_km > seeker.side.core.travel_km {
                 break;
             }
-            for &slot in &self.by_district[usize::from(district)] {
-                let Some(other) = self.slots[slot as usize].as_ref() else { continue };
-                if other.travel_km < distance_km {
+            for packed in &self.by_district[usize::from(district)] {
+                if packed.core.travel_km < distance_km {
                     break;
                 }
-                if let Some(suggestion) = self.score_pair(&seeker, other, distance_km, top.floor()) {
+                let interests = match packed.interests() {
+                    Some(interests) => interests,
+                    None => match self.slots[packed.slot as usize].as_ref() {
+                        Some(profile) => &profile.interests,
+                        None => continue,
+                    },
+                };
+                // The other side's mass is only needed past the floor check.
+                let other = Side { core: &packed.core, interests, mass: 0.0 };
+                if let Some(suggestion) = self.score_pair(&seeker, other, packed.slot, distance_km, top.floor()) {
                     top.offer(suggestion);
                 }
             }
@@ -307,10 +317,12 @@ impl Population {
         let mut all: Vec<Suggestion> = self
             .slots
             .iter()
-            .flatten()
-            .filter_map(|other| {
-                let distance_km = self.districts.distance_km(seeker.profile.district, other.district);
-                self.score_pair(&seeker, other, distance_km, None)
+            .enumerate()
+            .filter_map(|(slot, other)| {
+                let other = other.as_ref()?;
+                let distance_km = self.districts.distance_km(seeker.side.core.district, other.core.district);
+                let other = Side { core: &other.core, interests: &other.interests, mass: 0.0 };
+                self.score_pair(&seeker, other, slot as u32, distance_km, None)
             })
             .collect();
         all.sort_by(rank_order);
@@ -325,14 +337,14 @@ impl Population {
         Some(Card {
             person_id: other.id,
             display_name: other.display_name.to_string(),
-            age_band: AgeBand::of(other.birth_year, self.current_year),
-            area_name: self.districts.authority_name(other.district).to_owned(),
+            age_band: AgeBand::of(other.core.birth_year, self.current_year),
+            area_name: self.districts.authority_name(other.core.district).to_owned(),
             distance_band: Some(DistanceBand::of(f64::from(suggestion.distance_km))),
             interests: other.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
-            goals: codebook.goals.ids_of(other.goals),
+            goals: codebook.goals.ids_of(other.core.goals),
             score: (suggestion.score * 1000.0).round() / 1000.0,
             reasons: reasons(codebook, &self.idf, seeker, other, suggestion.distance_km),
-            support_needs: other.share_needs.then(|| codebook.support_needs.ids_of(other.support_needs)),
+            support_needs: other.core.share_needs.then(|| codebook.support_needs.ids_of(other.core.support_needs)),
         })
     }
 }
@@ -340,8 +352,8 @@ impl Population {
 /// What a query fixes about the seeker.
 #[derive(Clone, Copy)]
 struct Seeker<'q> {
-    profile: &'q MatchProfile,
-    mass: f64,
+    side: Side<'q>,
+    slot: u32,
     goal: Option<u32>,
     excluded: &'q HashSet<Uuid>,
 }
@@ -352,26 +364,26 @@ impl Population {
     /// person is not findable here.
     pub fn search_card(&self, viewer: Option<Uuid>, id: Uuid, score: f64) -> Option<Card> {
         let other = self.profile(id)?;
-        if !other.visible {
+        if !other.core.visible {
             return None;
         }
         let viewer = viewer.and_then(|viewer| self.profile(viewer));
-        let distance_km = viewer.map(|viewer| self.districts.distance_km(viewer.district, other.district));
+        let distance_km = viewer.map(|viewer| self.districts.distance_km(viewer.core.district, other.core.district));
         let codebook = &self.codebook;
         Some(Card {
             person_id: other.id,
             display_name: other.display_name.to_string(),
-            age_band: AgeBand::of(other.birth_year, self.current_year),
-            area_name: self.districts.authority_name(other.district).to_owned(),
+            age_band: AgeBand::of(other.core.birth_year, self.current_year),
+            area_name: self.districts.authority_name(other.core.district).to_owned(),
             distance_band: distance_km.map(|km| DistanceBand::of(f64::from(km))),
             interests: other.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
-            goals: codebook.goals.ids_of(other.goals),
+            goals: codebook.goals.ids_of(other.core.goals),
             score: (score * 1000.0).round() / 1000.0,
             reasons: match (viewer, distance_km) {
                 (Some(viewer), Some(km)) => reasons(codebook, &self.idf, viewer, other, km),
                 _ => Vec::new(),
             },
-            support_needs: other.share_needs.then(|| codebook.support_needs.ids_of(other.support_needs)),
+            support_needs: other.core.share_needs.then(|| codebook.support_needs.ids_of(other.core.support_needs)),
         })
     }
 
@@ -385,9 +397,9 @@ impl Population {
         let profile = self.profile(id)?;
         Some(
             self.districts
-                .neighbours(profile.district)
+                .neighbours(profile.core.district)
                 .iter()
-                .take_while(|(_, km)| *km <= profile.travel_km)
+                .take_while(|(_, km)| *km <= profile.core.travel_km)
                 .map(|(district, _)| self.districts.outcode(*district).to_owned())
                 .collect(),
         )

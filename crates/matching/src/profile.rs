@@ -1,4 +1,4 @@
-//! The compact per-person record the matcher works on.
+//! The compact per-person records the matcher works on.
 
 use friends_domain::person::{PersonRecord, ProfileStatus};
 use uuid::Uuid;
@@ -6,12 +6,10 @@ use uuid::Uuid;
 use crate::codebook::Codebook;
 use crate::districts::DistrictTable;
 
-/// What matching needs of one person: ids as bits and small integers, the
-/// district as an index. Display fields for cards are kept beside it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MatchProfile {
-    /// Person id.
-    pub id: Uuid,
+/// Everything the hard filters and the score read of a person, except their
+/// interests: small, `Copy`, and stored inline in the district scans.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Core {
     /// District index.
     pub district: u16,
     /// Travel limit in km.
@@ -28,8 +26,6 @@ pub struct MatchProfile {
     pub genders_wanted: u32,
     /// Communication methods.
     pub communication: u32,
-    /// Interest indexes, sorted.
-    pub interests: Box<[u16]>,
     /// Goals.
     pub goals: u32,
     /// Availability slots.
@@ -46,6 +42,24 @@ pub struct MatchProfile {
     pub share_needs: bool,
     /// Active and discoverable.
     pub visible: bool,
+}
+
+impl Core {
+    /// Age this year (reckoned by year of birth).
+    pub fn age(&self, current_year: i32) -> i32 {
+        current_year - self.birth_year
+    }
+}
+
+/// One person as the matcher holds them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchProfile {
+    /// Person id.
+    pub id: Uuid,
+    /// Filter and score fields.
+    pub core: Core,
+    /// Interest indexes, sorted.
+    pub interests: Box<[u16]>,
     /// Shown on cards.
     pub display_name: Box<str>,
 }
@@ -67,29 +81,63 @@ impl MatchProfile {
         let gender = record.gender.as_ref().map_or(0, |gender| codebook.genders.bits(std::slice::from_ref(gender)));
         Some(Self {
             id,
-            district,
-            travel_km: f32::from(record.travel_km),
-            birth_year: record.birth_year,
-            gender,
-            age_min: record.preferences.age_min.unwrap_or(0),
-            age_max: record.preferences.age_max.unwrap_or(u8::MAX),
-            genders_wanted: codebook.genders.bits(&record.preferences.genders),
-            communication: codebook.communication.bits(&record.communication),
+            core: Core {
+                district,
+                travel_km: f32::from(record.travel_km),
+                birth_year: record.birth_year,
+                gender,
+                age_min: record.preferences.age_min.unwrap_or(0),
+                age_max: record.preferences.age_max.unwrap_or(u8::MAX),
+                genders_wanted: codebook.genders.bits(&record.preferences.genders),
+                communication: codebook.communication.bits(&record.communication),
+                goals: codebook.goals.bits(&record.goals),
+                availability: codebook.availability.bits(&record.availability),
+                contribution: record.contribution_gbp_week.map(|range| (range.min, range.max)),
+                support_needs: codebook.support_needs.bits(&record.support_needs),
+                access_needs: codebook.access_needs.bits(&record.access_needs),
+                similar_needs: record.preferences.similar_needs,
+                share_needs: record.share_needs_with_matches,
+                visible: record.status == ProfileStatus::Active && record.discoverable,
+            },
             interests: interests.into_boxed_slice(),
-            goals: codebook.goals.bits(&record.goals),
-            availability: codebook.availability.bits(&record.availability),
-            contribution: record.contribution_gbp_week.map(|range| (range.min, range.max)),
-            support_needs: codebook.support_needs.bits(&record.support_needs),
-            access_needs: codebook.access_needs.bits(&record.access_needs),
-            similar_needs: record.preferences.similar_needs,
-            share_needs: record.share_needs_with_matches,
-            visible: record.status == ProfileStatus::Active && record.discoverable,
             display_name: record.display_name.clone().into_boxed_str(),
         })
     }
+}
 
-    /// Age this year (reckoned by year of birth).
-    pub fn age(&self, current_year: i32) -> i32 {
-        current_year - self.birth_year
+/// Interests kept inline in a district scan entry; people with more are
+/// read from their full profile instead.
+pub(crate) const INLINE_INTERESTS: usize = 14;
+
+/// One entry of a district's scan list: the core and the interests inline,
+/// so that scanning a district reads memory in order, and the slot of the
+/// full profile.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Packed {
+    pub core: Core,
+    pub slot: u32,
+    interest_count: u8,
+    interests: [u16; INLINE_INTERESTS],
+}
+
+impl Packed {
+    pub fn new(profile: &MatchProfile, slot: u32) -> Self {
+        let mut interests = [0u16; INLINE_INTERESTS];
+        let inline = profile.interests.len() <= INLINE_INTERESTS;
+        if inline {
+            interests[..profile.interests.len()].copy_from_slice(&profile.interests);
+        }
+        Self {
+            core: profile.core,
+            slot,
+            interest_count: if inline { profile.interests.len() as u8 } else { u8::MAX },
+            interests,
+        }
+    }
+
+    /// The interests, when they fit inline.
+    pub fn interests(&self) -> Option<&[u16]> {
+        let count = usize::from(self.interest_count);
+        (count <= INLINE_INTERESTS).then(|| &self.interests[..count])
     }
 }

@@ -35,24 +35,25 @@ pub fn reasons(
         let labels: Vec<&str> = interests.iter().take(3).map(|&interest| codebook.interests.label(interest)).collect();
         lines.push(format!("You both like {}.", join_labels(&labels)));
     }
-    let goals = seeker.goals & other.goals;
+    let goals = seeker.core.goals & other.core.goals;
     if goals != 0 {
         let first = goals.trailing_zeros() as u16;
         lines.push(format!("You both chose “{}”.", codebook.goals.label(first)));
     }
-    let slots = seeker.availability & other.availability;
+    let slots = seeker.core.availability & other.core.availability;
     if slots != 0 {
         let first = slots.trailing_zeros() as u16;
         let more = if slots.count_ones() > 1 { " and at other times" } else { "" };
         lines.push(format!("You are both free on {}{more}.", codebook.availability.label(first)));
     }
-    if let (Some((own_min, own_max)), Some((other_min, other_max))) = (seeker.contribution, other.contribution)
+    if let (Some((own_min, own_max)), Some((other_min, other_max))) =
+        (seeker.core.contribution, other.core.contribution)
         && own_min.max(other_min) <= own_max.min(other_max)
     {
         lines.push("You can both put in a similar amount each week.".to_owned());
     }
-    let shared_needs = seeker.support_needs & other.support_needs;
-    if other.share_needs && shared_needs != 0 && (seeker.similar_needs || other.similar_needs) {
+    let shared_needs = seeker.core.support_needs & other.core.support_needs;
+    if other.core.share_needs && shared_needs != 0 && (seeker.core.similar_needs || other.core.similar_needs) {
         let labels: Vec<&str> = codebook
             .support_needs
             .ids_of(shared_needs)
@@ -62,7 +63,7 @@ pub fn reasons(
             .collect();
         lines.push(format!("You have support needs in common: {}.", join_labels(&labels)));
     }
-    if seeker.access_needs & other.access_needs != 0 {
+    if seeker.core.access_needs & other.core.access_needs != 0 {
         lines.push("The same kind of venue would suit you both.".to_owned());
     }
     lines.push(match DistanceBand::of(f64::from(distance_km)) {

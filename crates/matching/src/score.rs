@@ -1,6 +1,6 @@
 //! Hard filters and the reciprocal score.
 
-use crate::profile::MatchProfile;
+use crate::profile::Core;
 
 /// Weights of the signals in a directional score; they sum to 1.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,19 +63,19 @@ fn share(shared: u32, own: u32) -> f64 {
 
 /// Whether `other` passes `seeker`'s wishes (one direction of the hard
 /// filters; the distance limit is checked by the caller, which knows it).
-pub fn fits_wishes(seeker: &MatchProfile, other: &MatchProfile, current_year: i32) -> bool {
+pub fn fits_wishes(seeker: &Core, other: &Core, current_year: i32) -> bool {
     let age = other.age(current_year);
     let age_ok = age >= i32::from(seeker.age_min) && age <= i32::from(seeker.age_max);
     let gender_ok = seeker.genders_wanted == 0 || other.gender & seeker.genders_wanted != 0;
     age_ok && gender_ok
 }
 
-/// Every hard filter of DESIGN §4, both ways, except exclusions between the
-/// pair (blocks, open or declined introductions), which the caller holds.
-pub fn eligible(a: &MatchProfile, b: &MatchProfile, distance_km: f32, current_year: i32) -> bool {
+/// Every hard filter of DESIGN §4, both ways, except that the two are not
+/// the same person and exclusions between the pair (blocks, open or
+/// declined introductions), which the caller checks.
+pub fn eligible(a: &Core, b: &Core, distance_km: f32, current_year: i32) -> bool {
     a.visible
         && b.visible
-        && a.id != b.id
         && distance_km <= a.travel_km
         && distance_km <= b.travel_km
         && a.communication & b.communication != 0
@@ -83,21 +83,28 @@ pub fn eligible(a: &MatchProfile, b: &MatchProfile, distance_km: f32, current_ye
         && fits_wishes(b, a, current_year)
 }
 
-/// The IDF mass of a profile's interests (the denominator of its interest
+/// The IDF mass of a set of interests (the denominator of the interest
 /// signal).
-pub fn interest_mass(profile: &MatchProfile, idf: &[f64]) -> f64 {
-    profile.interests.iter().map(|&interest| idf[usize::from(interest)]).sum()
+pub fn interest_mass(interests: &[u16], idf: &[f64]) -> f64 {
+    interests.iter().map(|&interest| idf[usize::from(interest)]).sum()
 }
 
-/// How well `other` suits `seeker`, given the seeker's [`interest_mass`].
-pub fn directional(
-    seeker: &MatchProfile,
-    own_mass: f64,
-    other: &MatchProfile,
-    distance_km: f32,
-    idf: &[f64],
-) -> Signals {
-    let interests = if own_mass > 0.0 { shared_idf(&seeker.interests, &other.interests, idf) / own_mass } else { 0.0 };
+/// One side of a pair: its core, its interests and their [`interest_mass`].
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    /// Filter and score fields.
+    pub core: &'a Core,
+    /// Interest indexes, sorted.
+    pub interests: &'a [u16],
+    /// IDF mass of those interests.
+    pub mass: f64,
+}
+
+/// How well `other` suits `seeker`.
+pub fn directional(seeker: Side<'_>, other: Side<'_>, distance_km: f32, idf: &[f64]) -> Signals {
+    let interests =
+        if seeker.mass > 0.0 { shared_idf(seeker.interests, other.interests, idf) / seeker.mass } else { 0.0 };
+    let (seeker, other) = (seeker.core, other.core);
     let contribution = match (seeker.contribution, other.contribution) {
         (Some((own_min, own_max)), Some((other_min, other_max))) => {
             let low = own_min.max(other_min);

@@ -252,15 +252,28 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Replaces the whole content (a rebuild from the database).
-    pub fn rebuild(&self, seq: i64, everyone: impl IntoIterator<Item = SearchDocument>) -> Result<(), IndexError> {
-        {
-            let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
-            writer.delete_all_documents()?;
-            for person in everyone {
-                writer.add_document(self.document(&person))?;
-            }
+    /// Starts replacing the whole content (a rebuild from the database):
+    /// feed pages with [`SearchIndex::add`], then [`SearchIndex::finish_rebuild`].
+    /// Nothing is visible or committed until then, so a crash mid-rebuild
+    /// leaves the previous commit (and the next start rebuilds again).
+    pub fn start_rebuild(&self) -> Result<(), IndexError> {
+        let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Adds documents to a rebuild in progress. The writer indexes them on
+    /// its own thread, so loading the next page overlaps with indexing.
+    pub fn add(&self, documents: &[SearchDocument]) -> Result<(), IndexError> {
+        let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        for person in documents {
+            writer.add_document(self.document(person))?;
         }
+        Ok(())
+    }
+
+    /// Commits a rebuild at `seq` and compacts the index.
+    pub fn finish_rebuild(&self, seq: i64) -> Result<(), IndexError> {
         self.commit_at(seq)?;
         self.purge()
     }

@@ -104,7 +104,12 @@ impl SearchIndex {
                     Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
                     2.0,
                 ));
+                // Typo tolerance only for words the index does not know:
+                // a fuzzy term walks the whole dictionary, an exact one is a
+                // lookup.
+                let known = self.knows(&term);
                 let distance = match word.chars().count() {
+                    _ if known => 0,
                     0..=3 => 0,
                     4..=7 => 1,
                     _ => 2,
@@ -121,6 +126,18 @@ impl SearchIndex {
             })
             .collect();
         Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// Whether any segment's dictionary holds `term`.
+    fn knows(&self, term: &Term) -> bool {
+        let searcher = self.reader.searcher();
+        searcher.segment_readers().iter().any(|segment| {
+            segment
+                .inverted_index(term.field())
+                .ok()
+                .and_then(|index| index.terms().get(term.serialized_value_bytes()).ok().flatten())
+                .is_some()
+        })
     }
 
     fn exact(&self, field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {

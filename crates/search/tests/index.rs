@@ -141,3 +141,17 @@ fn after_an_erasure_the_text_is_gone_from_the_folder() {
     assert_eq!(reopened.committed_seq().ok(), Some(3));
     assert_eq!(reopened.len(), 1);
 }
+
+#[test]
+fn a_rebuild_fed_in_pages_replaces_everything() {
+    let Ok(dir) = tempfile::tempdir() else { panic!("tempdir") };
+    let (index, _) = open(&dir.path().join("index"));
+    assert!(index.apply(1, &[Uuid::from_u128(9)], &[person(9, "stale", "TW9", "E09000027")], false).is_ok());
+    assert!(index.start_rebuild().is_ok());
+    assert!(index.add(&[person(1, "first page", "TW9", "E09000027")]).is_ok());
+    assert!(index.add(&[person(2, "second page", "TW9", "E09000027")]).is_ok());
+    assert!(index.finish_rebuild(5).is_ok());
+    let all = ids(&index, &SearchRequest { limit: 10, ..Default::default() });
+    assert_eq!(all, vec![1, 2]);
+    assert_eq!(index.committed_seq().ok(), Some(5));
+}

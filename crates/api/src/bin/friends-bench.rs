@@ -105,13 +105,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (random, dense) = matcher.read(|population| {
         let mut rng = SplitMix64::new(args.seed ^ 0xBE7C);
         let mut everyone: Vec<Uuid> =
-            population.ids().filter(|id| population.profile(*id).is_some_and(|p| p.visible)).collect();
+            population.ids().filter(|id| population.profile(*id).is_some_and(|p| p.core.visible)).collect();
         everyone.sort_unstable();
         let random: Vec<Uuid> = (0..args.seekers).map(|_| everyone[rng.below(everyone.len())]).collect();
         let mut per_district: HashMap<u16, Vec<Uuid>> = HashMap::new();
         for id in &everyone {
             if let Some(profile) = population.profile(*id) {
-                per_district.entry(profile.district).or_default().push(*id);
+                per_district.entry(profile.core.district).or_default().push(*id);
             }
         }
         let mut districts: Vec<(u16, Vec<Uuid>)> = per_district.into_iter().collect();
@@ -201,7 +201,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (position, &seeker) in seekers.iter().enumerate() {
         let label = interest_labels[rng.below(interest_labels.len())].clone();
         let (authority, area) = matcher.read(|population| {
-            let district = population.profile(seeker).map(|p| p.district);
+            let district = population.profile(seeker).map(|p| p.core.district);
             (
                 district
                     .and_then(|d| reference.areas.district(population.outcode_of(d)))
