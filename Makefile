@@ -24,10 +24,12 @@ test:
 bench:
 	$(CARGO) build --locked --release --bin friends-bench
 	./target/release/friends-bench --people 100000 --planted-groups 200
+	./scripts/bench-http 100000
 
 bench-full:
 	$(CARGO) build --locked --release --bin friends-bench
 	./target/release/friends-bench --people 1000000 --planted-groups 500 --oracle-seekers 300
+	./scripts/bench-http 1000000
 
 lint:
 	$(CARGO) fmt --all --check

@@ -31,4 +31,4 @@ pub use codebook::Codebook;
 pub use districts::DistrictTable;
 pub use population::{Card, Population, Query, Suggestion};
 pub use profile::{Core, MatchProfile};
-pub use score::{Side, Signals, Weights};
+pub use score::{Inverses, Side, Signals, Weights};

@@ -14,7 +14,7 @@ use crate::codebook::Codebook;
 use crate::districts::DistrictTable;
 use crate::profile::{MatchProfile, Packed};
 use crate::reasons::reasons;
-use crate::score::{Side, Signals, Weights, directional, eligible, exposure_factor, interest_mass, reciprocal};
+use crate::score::{Side, Signals, Weights, directional, eligible, exposure_factor, reciprocal};
 
 /// A suggestion request.
 #[derive(Debug, Clone)]
@@ -236,7 +236,7 @@ impl Population {
         if floor.is_some_and(|floor| reciprocal(seeker_total, 1.0) + 1e-9 < floor) {
             return None;
         }
-        let other = Side { mass: interest_mass(other.interests, &self.idf), ..other };
+        let other = Side::complete(other.core, other.interests, &self.idf);
         let other_side = directional(other, seeker.side, distance_km, &self.idf);
         let pair = reciprocal(seeker_total, other_side.total(&self.weights));
         let id = id()?;
@@ -277,7 +277,7 @@ impl Population {
 
     /// A full profile as one side of a pair.
     fn side<'p>(&self, profile: &'p MatchProfile) -> Side<'p> {
-        Side { core: &profile.core, interests: &profile.interests, mass: interest_mass(&profile.interests, &self.idf) }
+        Side::complete(&profile.core, &profile.interests, &self.idf)
     }
 
     /// The fast path: districts within the seeker's travel limit, nearest
@@ -301,7 +301,7 @@ impl Population {
                     },
                 };
                 // The other side's mass is only needed past the floor check.
-                let other = Side { core: &packed.core, interests, mass: 0.0 };
+                let other = Side::partial(&packed.core, interests);
                 if let Some(suggestion) = self.score_pair(&seeker, other, packed.slot, distance_km, top.floor()) {
                     top.offer(suggestion);
                 }
@@ -321,7 +321,7 @@ impl Population {
             .filter_map(|(slot, other)| {
                 let other = other.as_ref()?;
                 let distance_km = self.districts.distance_km(seeker.side.core.district, other.core.district);
-                let other = Side { core: &other.core, interests: &other.interests, mass: 0.0 };
+                let other = Side::partial(&other.core, &other.interests);
                 self.score_pair(&seeker, other, slot as u32, distance_km, None)
             })
             .collect();

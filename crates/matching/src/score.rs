@@ -57,8 +57,14 @@ impl Signals {
     }
 }
 
-fn share(shared: u32, own: u32) -> f64 {
-    if own == 0 { 0.0 } else { f64::from((shared & own).count_ones()) / f64::from(own.count_ones()) }
+/// `|shared ∩ own| / |own|`, with `inverse` = `1 / |own|` precomputed (0
+/// when `own` is empty).
+fn share(shared: u32, own: u32, inverse: f64) -> f64 {
+    f64::from((shared & own).count_ones()) * inverse
+}
+
+fn inverse_count(bits: u32) -> f64 {
+    if bits == 0 { 0.0 } else { 1.0 / f64::from(bits.count_ones()) }
 }
 
 /// Whether `other` passes `seeker`'s wishes (one direction of the hard
@@ -89,43 +95,82 @@ pub fn interest_mass(interests: &[u16], idf: &[f64]) -> f64 {
     interests.iter().map(|&interest| idf[usize::from(interest)]).sum()
 }
 
-/// One side of a pair: its core, its interests and their [`interest_mass`].
+/// The divisors of a side's directional score, inverted once: a seeker's
+/// once per query, a candidate's only when their side is needed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Inverses {
+    mass: f64,
+    goals: f64,
+    availability: f64,
+    support_needs: f64,
+    access_needs: f64,
+    travel: f64,
+    contribution: f64,
+}
+
+/// One side of a pair: its core, its interests and their inverted divisors.
 #[derive(Debug, Clone, Copy)]
 pub struct Side<'a> {
     /// Filter and score fields.
     pub core: &'a Core,
     /// Interest indexes, sorted.
     pub interests: &'a [u16],
-    /// IDF mass of those interests.
-    pub mass: f64,
+    /// See [`Inverses`]; all zero until [`Side::complete`].
+    pub inverses: Inverses,
 }
 
-/// How well `other` suits `seeker`.
+impl<'a> Side<'a> {
+    /// A side whose divisors are not computed yet (enough to be the `other`
+    /// of a directional score).
+    pub fn partial(core: &'a Core, interests: &'a [u16]) -> Self {
+        Self { core, interests, inverses: Inverses::default() }
+    }
+
+    /// A side ready to be the seeker of a directional score.
+    pub fn complete(core: &'a Core, interests: &'a [u16], idf: &[f64]) -> Self {
+        let mass = interest_mass(interests, idf);
+        Self {
+            core,
+            interests,
+            inverses: Inverses {
+                mass: if mass > 0.0 { 1.0 / mass } else { 0.0 },
+                goals: inverse_count(core.goals),
+                availability: inverse_count(core.availability),
+                support_needs: inverse_count(core.support_needs),
+                access_needs: inverse_count(core.access_needs),
+                travel: 1.0 / f64::from(core.travel_km),
+                contribution: core.contribution.map_or(0.0, |(min, max)| 1.0 / f64::from(max - min + 1)),
+            },
+        }
+    }
+}
+
+/// How well `other` suits `seeker` (`seeker` must be [`Side::complete`]).
 pub fn directional(seeker: Side<'_>, other: Side<'_>, distance_km: f32, idf: &[f64]) -> Signals {
-    let interests =
-        if seeker.mass > 0.0 { shared_idf(seeker.interests, other.interests, idf) / seeker.mass } else { 0.0 };
+    let inverse = seeker.inverses;
+    let interests = shared_idf(seeker.interests, other.interests, idf) * inverse.mass;
     let (seeker, other) = (seeker.core, other.core);
     let contribution = match (seeker.contribution, other.contribution) {
         (Some((own_min, own_max)), Some((other_min, other_max))) => {
             let low = own_min.max(other_min);
             let high = own_max.min(other_max);
-            if low > high { 0.0 } else { f64::from(high - low + 1) / f64::from(own_max - own_min + 1) }
+            if low > high { 0.0 } else { f64::from(high - low + 1) * inverse.contribution }
         }
         _ => 0.5,
     };
-    let access = share(other.access_needs, seeker.access_needs);
+    let access = share(other.access_needs, seeker.access_needs, inverse.access_needs);
     let needs = if seeker.similar_needs || other.similar_needs {
-        0.7 * share(other.support_needs, seeker.support_needs) + 0.3 * access
+        0.7 * share(other.support_needs, seeker.support_needs, inverse.support_needs) + 0.3 * access
     } else {
         0.3 * access
     };
     Signals {
         interests,
-        goals: share(other.goals, seeker.goals),
-        availability: share(other.availability, seeker.availability),
+        goals: share(other.goals, seeker.goals, inverse.goals),
+        availability: share(other.availability, seeker.availability, inverse.availability),
         contribution,
         needs,
-        distance: (1.0 - f64::from(distance_km) / f64::from(seeker.travel_km)).clamp(0.0, 1.0),
+        distance: (1.0 - f64::from(distance_km) * inverse.travel).clamp(0.0, 1.0),
     }
 }
 
