@@ -106,6 +106,20 @@ impl People<'_> {
         }
     }
 
+    /// Checks that the caller may manage `id` (404 otherwise) without
+    /// loading the profile.
+    pub async fn authorize(&self, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+        match self.store.person_authority(id).await? {
+            Some(authority) if caller.may_manage(id, &authority) => {
+                if caller.role == Role::Admin {
+                    tracing::info!(admin = %caller.subject, person_id = %id, "admin access to a person");
+                }
+                Ok(())
+            }
+            _ => Err(ApiError::NotFound),
+        }
+    }
+
     /// `POST /v1/people`. A member's profile takes their token's `sub` as
     /// its id; anyone else's gets a new id.
     pub async fn create(&self, caller: &Caller, body: serde_json::Value) -> Result<StoredPerson, ApiError> {
@@ -167,7 +181,7 @@ impl People<'_> {
         limit: Option<u32>,
         goal: Option<&str>,
     ) -> Result<Vec<Card>, ApiError> {
-        self.visible(caller, id).await?;
+        self.authorize(caller, id).await?;
         let limit = match limit {
             None => DEFAULT_SUGGESTIONS,
             Some(0) => {

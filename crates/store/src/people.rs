@@ -94,6 +94,19 @@ impl Store {
         row.map(from_row).transpose()
     }
 
+    /// The authority of the person with `id`, if they exist: all that
+    /// access checks need, without decoding the whole profile.
+    pub async fn person_authority(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        use sea_orm::QuerySelect;
+        let authority: Option<String> = people::Entity::find_by_id(id)
+            .select_only()
+            .column(people::Column::AuthorityCode)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(authority)
+    }
+
     /// Number of people stored.
     pub async fn count_people(&self) -> Result<u64, StoreError> {
         use sea_orm::PaginatorTrait;
