@@ -292,6 +292,13 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Names of the fields whose values the index stores (none, by design:
+    /// ids come back through fast fields).
+    pub fn stored_fields(&self) -> Vec<String> {
+        let schema = self.index.schema();
+        schema.fields().filter(|(_, entry)| entry.is_stored()).map(|(_, entry)| entry.name().to_owned()).collect()
+    }
+
     /// Number of indexed (findable) people.
     pub fn len(&self) -> u64 {
         self.reader.searcher().num_docs()

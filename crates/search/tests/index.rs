@@ -155,3 +155,10 @@ fn a_rebuild_fed_in_pages_replaces_everything() {
     assert_eq!(all, vec![1, 2]);
     assert_eq!(index.committed_seq().ok(), Some(5));
 }
+
+#[test]
+fn the_index_stores_no_field_at_all() {
+    let Ok(dir) = tempfile::tempdir() else { panic!("tempdir") };
+    let (index, _) = open(&dir.path().join("index"));
+    assert!(index.stored_fields().is_empty(), "{:?}", index.stored_fields());
+}
