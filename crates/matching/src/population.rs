@@ -333,19 +333,25 @@ impl Population {
     /// The card of a suggestion, for the seeker.
     pub fn card(&self, seeker: Uuid, suggestion: &Suggestion) -> Option<Card> {
         let (seeker, other) = (self.profile(seeker)?, self.profile(suggestion.id)?);
+        Some(self.card_of(other, Some((seeker, suggestion.distance_km)), suggestion.score))
+    }
+
+    /// A card of `other`, measured from a viewer's profile when there is
+    /// one (distance band and reasons), plain otherwise.
+    fn card_of(&self, other: &MatchProfile, viewer: Option<(&MatchProfile, f32)>, score: f64) -> Card {
         let codebook = &self.codebook;
-        Some(Card {
+        Card {
             person_id: other.id,
             display_name: other.display_name.to_string(),
             age_band: AgeBand::of(other.core.birth_year, self.current_year),
             area_name: self.districts.authority_name(other.core.district).to_owned(),
-            distance_band: Some(DistanceBand::of(f64::from(suggestion.distance_km))),
+            distance_band: viewer.map(|(_, km)| DistanceBand::of(f64::from(km))),
             interests: other.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
             goals: codebook.goals.ids_of(other.core.goals),
-            score: (suggestion.score * 1000.0).round() / 1000.0,
-            reasons: reasons(codebook, &self.idf, seeker, other, suggestion.distance_km),
+            score: (score * 1000.0).round() / 1000.0,
+            reasons: viewer.map_or_else(Vec::new, |(viewer, km)| reasons(codebook, &self.idf, viewer, other, km)),
             support_needs: other.core.share_needs.then(|| codebook.support_needs.ids_of(other.core.support_needs)),
-        })
+        }
     }
 }
 
@@ -367,24 +373,10 @@ impl Population {
         if !other.core.visible {
             return None;
         }
-        let viewer = viewer.and_then(|viewer| self.profile(viewer));
-        let distance_km = viewer.map(|viewer| self.districts.distance_km(viewer.core.district, other.core.district));
-        let codebook = &self.codebook;
-        Some(Card {
-            person_id: other.id,
-            display_name: other.display_name.to_string(),
-            age_band: AgeBand::of(other.core.birth_year, self.current_year),
-            area_name: self.districts.authority_name(other.core.district).to_owned(),
-            distance_band: distance_km.map(|km| DistanceBand::of(f64::from(km))),
-            interests: other.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
-            goals: codebook.goals.ids_of(other.core.goals),
-            score: (score * 1000.0).round() / 1000.0,
-            reasons: match (viewer, distance_km) {
-                (Some(viewer), Some(km)) => reasons(codebook, &self.idf, viewer, other, km),
-                _ => Vec::new(),
-            },
-            support_needs: other.core.share_needs.then(|| codebook.support_needs.ids_of(other.core.support_needs)),
-        })
+        let viewer = viewer
+            .and_then(|viewer| self.profile(viewer))
+            .map(|viewer| (viewer, self.districts.distance_km(viewer.core.district, other.core.district)));
+        Some(self.card_of(other, viewer, score))
     }
 
     /// The outcode of a district index.
