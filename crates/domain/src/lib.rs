@@ -28,6 +28,7 @@ pub mod areas;
 pub mod bands;
 pub mod demo;
 pub mod errors;
+pub mod introduction;
 pub mod person;
 pub mod taxonomy;
 pub mod text;
