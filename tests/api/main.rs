@@ -10,6 +10,7 @@
 mod helpers;
 
 mod auth;
+mod blocks;
 mod cli;
 mod concurrency;
 mod contract;

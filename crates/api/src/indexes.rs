@@ -31,9 +31,10 @@ use friends_domain::person::{PersonRecord, ProfileStatus};
 use friends_domain::taxonomy::VocabularyKind;
 use friends_matching::{Codebook, DistrictTable, Population};
 use friends_search::{OpenOutcome, SearchDocument, SearchIndex};
-use friends_store::{Store, StoreError, StoredPerson};
+use friends_store::{BLOCK_ENTITY, Change, PERSON_ENTITY, Store, StoreError, StoredPerson};
 use uuid::Uuid;
 
+use crate::exclusions::Exclusions;
 use crate::reference::Reference;
 
 /// How often a node looks for other nodes' writes.
@@ -45,6 +46,7 @@ const PAGE: u64 = 5_000;
 #[derive(Debug)]
 pub struct Indexes {
     population: RwLock<Population>,
+    exclusions: RwLock<Exclusions>,
     search: Arc<SearchIndex>,
     reference: Arc<Reference>,
     applied_seq: std::sync::atomic::AtomicI64,
@@ -167,8 +169,13 @@ impl Indexes {
                 blocking(move || search.add(&documents)).await?;
             }
         }
+        let mut exclusions = Exclusions::default();
+        for block in store.active_blocks().await? {
+            exclusions.add(block.id, block.blocker, block.blocked);
+        }
         let indexes = Self {
             population: RwLock::new(population),
+            exclusions: RwLock::new(exclusions),
             search: search.clone(),
             reference,
             applied_seq: std::sync::atomic::AtomicI64::new(database_seq),
@@ -193,10 +200,9 @@ impl Indexes {
             let changes: Vec<_> = changes.into_iter().filter(|change| change.seq <= to).collect();
             let Some(last) = changes.last() else { break };
             let last_seq = last.seq;
-            let erased = changes.iter().any(|change| change.operation == "erased");
-            let ids: Vec<Uuid> = changes.iter().map(|change| change.person_id).collect();
+            let (ids, erased) = person_changes(&changes);
             let current = store.people_by_ids(&ids).await?;
-            self.apply_search(last_seq, ids, &current, erased).await?;
+            self.apply_search(last_seq, ids, &current, !erased.is_empty()).await?;
             position = last_seq;
         }
         tracing::info!(from, to, "search index replayed what it missed");
@@ -233,10 +239,8 @@ impl Indexes {
             let changes = store.changes_since(self.applied_seq(), PAGE).await?;
             let Some(last) = changes.last() else { return Ok(()) };
             let last_seq = last.seq;
-            let erased = changes.iter().any(|change| change.operation == "erased");
-            let mut ids: Vec<Uuid> = changes.iter().map(|change| change.person_id).collect();
-            ids.sort_unstable();
-            ids.dedup();
+            let (ids, erased) = person_changes(&changes);
+            self.apply_blocks(store, &changes, &erased).await?;
             let current = store.people_by_ids(&ids).await?;
             let by_id: HashMap<Uuid, &StoredPerson> = current.iter().map(|person| (person.id, person)).collect();
             {
@@ -244,9 +248,31 @@ impl Indexes {
                 // An id with no current row was erased: apply removes it.
                 population.apply(ids.iter().map(|id| (*id, by_id.get(id).map(|person| &person.record))));
             }
-            self.apply_search(last_seq, ids, &current, erased).await?;
+            self.apply_search(last_seq, ids, &current, !erased.is_empty()).await?;
             self.applied_seq.store(last_seq, std::sync::atomic::Ordering::Release);
         }
+    }
+
+    async fn apply_blocks(&self, store: &Store, changes: &[Change], erased: &[Uuid]) -> Result<(), IndexesError> {
+        let ids: Vec<Uuid> =
+            changes.iter().filter(|change| change.entity == BLOCK_ENTITY).map(|change| change.entity_id).collect();
+        let current = if ids.is_empty() { Vec::new() } else { store.blocks_by_ids(&ids).await? };
+        let mut exclusions = self.exclusions.write().map_err(|_| Poisoned)?;
+        for id in &ids {
+            exclusions.remove(*id);
+        }
+        for block in current.iter().filter(|block| block.removed_at.is_none()) {
+            exclusions.add(block.id, block.blocker, block.blocked);
+        }
+        for person in erased {
+            exclusions.remove_person(*person);
+        }
+        Ok(())
+    }
+
+    /// The people `person` must never be shown, nor be shown to.
+    pub fn excluded_for(&self, person: Uuid) -> Result<std::collections::HashSet<Uuid>, Poisoned> {
+        Ok(self.exclusions.read().map_err(|_| Poisoned)?.of(person))
     }
 
     /// Runs `read` with the population.
@@ -259,6 +285,16 @@ impl Indexes {
     pub fn search(&self) -> &SearchIndex {
         &self.search
     }
+}
+
+/// The people changed in a batch (sorted, once each), and those erased.
+fn person_changes(changes: &[Change]) -> (Vec<Uuid>, Vec<Uuid>) {
+    let people = changes.iter().filter(|change| change.entity == PERSON_ENTITY);
+    let mut ids: Vec<Uuid> = people.clone().map(|change| change.entity_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let erased = people.filter(|change| change.operation == "erased").map(|change| change.entity_id).collect();
+    (ids, erased)
 }
 
 /// Follows other nodes' writes until the process ends.

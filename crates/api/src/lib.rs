@@ -13,9 +13,11 @@
 //!   reason only ([`telemetry`], [`auth`]).
 
 pub mod auth;
+pub mod blocks;
 pub mod config;
 pub mod demo;
 pub mod errors;
+pub mod exclusions;
 pub mod indexes;
 pub mod people;
 pub mod reference;

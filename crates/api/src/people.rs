@@ -5,8 +5,6 @@
 //! authorities, an admin on everyone. Anything else is answered as if the
 //! person did not exist (404).
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Datelike, Utc};
 use friends_domain::FieldError;
 use friends_domain::person::{PersonInput, PersonRecord, ValidationContext, merge_patch};
@@ -204,9 +202,9 @@ impl People<'_> {
                     .to_owned(),
             ),
         };
-        // Blocks and open or declined introductions join this set with the
-        // introductions work; nothing excludes a pair yet.
-        let excluded = HashSet::new();
+        // Blocks either way; open or declined introductions join this set
+        // with the introductions work.
+        let excluded = self.indexes.excluded_for(id)?;
         let query = Query { seeker: id, limit, goal: goal.as_deref(), excluded: &excluded };
         let cards = self.indexes.read(|population| {
             population.suggest(&query).iter().filter_map(|suggestion| population.card(id, suggestion)).collect()

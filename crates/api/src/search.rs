@@ -126,7 +126,7 @@ pub fn search(
         goals,
         authority,
         outcodes,
-        excluded: vec![caller.subject],
+        excluded: std::iter::once(caller.subject).chain(indexes.excluded_for(caller.subject)?).collect(),
         limit,
         after,
     };

@@ -16,14 +16,16 @@
 //! - erasing a person leaves none of their text in the SQLite files (the
 //!   database and its WAL) once [`Store::erase_person`] returns.
 
+mod blocks;
 mod connect;
 mod entities;
 mod error;
 mod people;
 
+pub use blocks::{BLOCK_ENTITY, StoredBlock};
 pub use connect::Backend;
 pub use error::StoreError;
-pub use people::{Change, ChangeRecord, StoredPerson};
+pub use people::{Change, ChangeRecord, PERSON_ENTITY, StoredPerson};
 
 use sea_orm::DatabaseConnection;
 

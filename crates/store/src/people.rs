@@ -29,9 +29,12 @@ pub struct StoredPerson {
 pub struct Change {
     /// Position in the log (commit order).
     pub seq: i64,
-    /// The person changed.
-    pub person_id: Uuid,
-    /// `created`, `updated` or `erased`.
+    /// `person` or `block`.
+    pub entity: String,
+    /// The person or block changed.
+    pub entity_id: Uuid,
+    /// `created`, `updated`, `erased` (people) or `created`, `removed`
+    /// (blocks).
     pub operation: String,
 }
 
@@ -46,7 +49,8 @@ pub struct ChangeRecord {
     pub recorded_at: DateTime<Utc>,
 }
 
-const PERSON_ENTITY: &str = "person";
+/// Change-log entity of people.
+pub const PERSON_ENTITY: &str = "person";
 
 impl Store {
     /// Creates a person with `id`. Fails with `AlreadyExists` if the id is
@@ -80,7 +84,7 @@ impl Store {
         for chunk in people.chunks(200) {
             let rows = chunk.iter().map(|(id, record)| to_row(*id, 1, record, now, now));
             people::Entity::insert_many(rows).exec_without_returning(&transaction).await?;
-            let changes = chunk.iter().map(|(id, _)| change_row(*id, "created", now));
+            let changes = chunk.iter().map(|(id, _)| change_row(PERSON_ENTITY, *id, "created", now));
             change_log::Entity::insert_many(changes).exec_without_returning(&transaction).await?;
         }
         transaction.commit().await?;
@@ -168,6 +172,15 @@ impl Store {
         if deleted.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
+        // Who they blocked, and who blocked them, is about them too.
+        crate::entities::blocks::Entity::delete_many()
+            .filter(
+                sea_orm::Condition::any()
+                    .add(crate::entities::blocks::Column::Blocker.eq(id))
+                    .add(crate::entities::blocks::Column::Blocked.eq(id)),
+            )
+            .exec(&transaction)
+            .await?;
         append_change(&transaction, id, "erased", now).await?;
         transaction.commit().await?;
         self.checkpoint_wal().await
@@ -198,7 +211,7 @@ impl Store {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|row| Change { seq: row.seq, person_id: row.entity_id, operation: row.operation })
+            .map(|row| Change { seq: row.seq, entity: row.entity, entity_id: row.entity_id, operation: row.operation })
             .collect())
     }
 
@@ -234,7 +247,7 @@ impl Store {
 
 /// Timestamps are kept to the microsecond, PostgreSQL's precision, so that
 /// what a write returns equals what a later read returns on every backend.
-fn stored_precision(now: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn stored_precision(now: DateTime<Utc>) -> DateTime<Utc> {
     now.trunc_subsecs(6)
 }
 
@@ -244,14 +257,26 @@ async fn append_change(
     operation: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    change_log::Entity::insert(change_row(id, operation, now)).exec_without_returning(transaction).await?;
+    append_entity_change(transaction, PERSON_ENTITY, id, operation, now).await
+}
+
+/// Appends a change-log row for any entity, inside the caller's write
+/// transaction.
+pub(crate) async fn append_entity_change(
+    transaction: &impl ConnectionTrait,
+    entity: &str,
+    id: Uuid,
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    change_log::Entity::insert(change_row(entity, id, operation, now)).exec_without_returning(transaction).await?;
     Ok(())
 }
 
-fn change_row(id: Uuid, operation: &str, now: DateTime<Utc>) -> change_log::ActiveModel {
+fn change_row(entity: &str, id: Uuid, operation: &str, now: DateTime<Utc>) -> change_log::ActiveModel {
     change_log::ActiveModel {
         seq: sea_orm::ActiveValue::NotSet,
-        entity: Set(PERSON_ENTITY.to_owned()),
+        entity: Set(entity.to_owned()),
         entity_id: Set(id),
         operation: Set(operation.to_owned()),
         recorded_at: Set(now),

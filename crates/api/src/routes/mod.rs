@@ -2,6 +2,7 @@
 //! which also records its path and methods, so the contract test can compare
 //! what is served with `api-spec/openapi.yaml` in both directions.
 
+mod blocks;
 mod health;
 mod people;
 mod reference;
@@ -72,6 +73,8 @@ fn api_resources() -> Vec<ApiResource> {
         ApiResource::new("/v1/people/{id}/export").on(Method::GET, people::export),
         ApiResource::new("/v1/people/{id}/suggestions").on(Method::GET, people::suggestions),
         ApiResource::new("/v1/search").on(Method::GET, search::search),
+        ApiResource::new("/v1/blocks").on(Method::POST, blocks::create),
+        ApiResource::new("/v1/blocks/{id}").on(Method::DELETE, blocks::remove),
     ]
 }
 

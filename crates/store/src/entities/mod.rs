@@ -1,5 +1,6 @@
 //! sea-orm entities: one module per table. Private to the store; the rest of
 //! the service sees domain types only.
 
+pub mod blocks;
 pub mod change_log;
 pub mod people;

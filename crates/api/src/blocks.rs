@@ -1,0 +1,91 @@
+//! Blocks (DESIGN §5): after a block the two never appear in each other's
+//! suggestions or search, and the blocked person is told nothing.
+
+use chrono::Utc;
+use friends_domain::FieldError;
+use friends_store::{Store, StoredBlock};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role};
+use crate::errors::{ApiError, redact_serde_message};
+use crate::indexes::Indexes;
+
+/// Body of `POST /v1/blocks`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockInput {
+    /// Who blocks (the caller, or someone they support).
+    pub blocker: Uuid,
+    /// Who is blocked.
+    pub blocked: Uuid,
+}
+
+/// A block as its blocker sees it.
+#[derive(Debug, Serialize)]
+pub struct BlockView {
+    /// Block id.
+    pub id: Uuid,
+    /// Who blocked.
+    pub blocker: Uuid,
+    /// Who was blocked.
+    pub blocked: Uuid,
+    /// When.
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+impl From<StoredBlock> for BlockView {
+    fn from(block: StoredBlock) -> Self {
+        Self { id: block.id, blocker: block.blocker, blocked: block.blocked, created_at: block.created_at }
+    }
+}
+
+/// Whether the caller may block, or lift a block, on behalf of `person`:
+/// the person themselves or their supporter.
+fn acts_for(caller: &Caller, person: Uuid) -> bool {
+    match caller.role {
+        Role::Member => caller.subject == person,
+        Role::Supporter => caller.acts_for.contains(&person),
+        Role::Broker | Role::Admin => false,
+    }
+}
+
+/// `POST /v1/blocks`.
+pub async fn create(
+    store: &Store,
+    indexes: &Indexes,
+    caller: &Caller,
+    body: serde_json::Value,
+) -> Result<BlockView, ApiError> {
+    let input: BlockInput = serde_json::from_value(body)
+        .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
+    if !acts_for(caller, input.blocker) || store.person_authority(input.blocker).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    if input.blocker == input.blocked {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "blocked",
+            "same_person",
+            "A person cannot block themselves.",
+        )]));
+    }
+    if store.person_authority(input.blocked).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let block = store.create_block(Uuid::new_v4(), input.blocker, input.blocked, Utc::now()).await?;
+    indexes.catch_up(store).await?;
+    tracing::info!(block_id = %block.id, "block created");
+    Ok(block.into())
+}
+
+/// `DELETE /v1/blocks/{id}`.
+pub async fn remove(store: &Store, indexes: &Indexes, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+    match store.get_block(id).await? {
+        Some(block) if block.removed_at.is_none() && acts_for(caller, block.blocker) => {}
+        _ => return Err(ApiError::NotFound),
+    }
+    store.remove_block(id, Utc::now()).await?;
+    indexes.catch_up(store).await?;
+    tracing::info!(block_id = %id, "block lifted");
+    Ok(())
+}
