@@ -113,3 +113,32 @@ fn migrate_and_seed_demo_fill_a_fresh_sqlite_database() {
         assert_eq!(store.last_change_seq().await.ok(), Some(120), "each demo person has its change-log row");
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_rebuilds_the_search_index_and_refuses_while_a_server_runs() {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => panic!("{error}"),
+    };
+    let run = |args: &[&str]| {
+        let Ok(output) = friends().args(args).env("FRIENDS_DATA_DIR", dir.path()).output() else {
+            panic!("cannot run friends")
+        };
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    assert!(run(&["seed-demo", "--people", "60", "--seed", "3"]).0);
+    let (ok, stdout, stderr) = run(&["reindex"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("search index rebuilt"), "{stdout}");
+    assert!(dir.path().join("index").join("meta.json").exists());
+
+    let mut server = crate::crash::start(dir.path(), None);
+    let (ok, _, stderr) = run(&["reindex"]);
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    assert!(!ok && stderr.contains("stop the server first"), "{stderr}");
+}

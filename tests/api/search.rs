@@ -72,6 +72,12 @@ async fn members_find_people_around_them_by_words_interests_and_typos() {
     assert!(found(&search(&app, &seeker, "q=boating").await).is_empty());
     app.send(Method::PATCH, &path, Some(&boater_token), Some(&json!({"status": "active"})), Some("\"2\"")).await;
     assert_eq!(found(&search(&app, &seeker, "q=boating").await).len(), 1);
+    let hidden =
+        app.send(Method::PATCH, &path, Some(&boater_token), Some(&json!({"discoverable": false})), Some("\"3\"")).await;
+    assert_eq!(hidden.status(), 200);
+    assert!(found(&search(&app, &seeker, "q=boating").await).is_empty(), "not discoverable: not found");
+    app.send(Method::PATCH, &path, Some(&boater_token), Some(&json!({"discoverable": true})), Some("\"4\"")).await;
+    assert_eq!(found(&search(&app, &seeker, "q=boating").await).len(), 1);
     assert_eq!(app.send(Method::DELETE, &path, Some(&boater_token), None, None).await.status(), 204);
     assert!(found(&search(&app, &seeker, "q=boating").await).is_empty());
 }

@@ -50,6 +50,9 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Rebuild this node's search index from the database (stop the
+    /// server using this data folder first).
+    Reindex,
     /// Load a deterministic synthetic population.
     SeedDemo {
         /// How many people.
@@ -82,6 +85,7 @@ async fn main() -> ExitCode {
             token(&settings, role, sub, acts_for, authorities, &ttl)
         }
         Command::Migrate => migrate(&settings).await,
+        Command::Reindex => reindex(&settings).await,
         Command::SeedDemo { people, seed, planted_groups } => seed_demo(&settings, people, seed, planted_groups).await,
     };
     match outcome {
@@ -128,6 +132,24 @@ async fn open_store(settings: &Settings) -> Result<Store, String> {
 async fn migrate(settings: &Settings) -> Result<(), String> {
     open_store(settings).await?;
     println!("migrations applied");
+    Ok(())
+}
+
+async fn reindex(settings: &Settings) -> Result<(), String> {
+    let store = open_store(settings).await?;
+    let reference = std::sync::Arc::new(Reference::load().map_err(|error| error.to_string())?);
+    let folder = settings.data_dir.join("index");
+    if folder.exists() {
+        // A running server holds the index writer's lock file; refuse rather
+        // than pull the index from under it.
+        if friends_search::SearchIndex::in_use(&folder) {
+            return Err("the search index is in use: stop the server first".into());
+        }
+        std::fs::remove_dir_all(&folder).map_err(|error| format!("{}: {error}", folder.display()))?;
+    }
+    let indexes =
+        friends_api::indexes::Indexes::open(&store, reference, &folder).await.map_err(|error| error.to_string())?;
+    println!("search index rebuilt: {} people findable", indexes.search().len());
     Ok(())
 }
 

@@ -198,3 +198,42 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_exposure_cap_ranks_a_flooded_person_down() {
+    let base = PersonRecord {
+        display_name: "Synthetic".into(),
+        about: String::new(),
+        birth_year: 1990,
+        gender: None,
+        outcode: "TW9".into(),
+        authority_code: String::new(),
+        travel_km: 10,
+        travel: None,
+        interests: vec!["sport_fitness.football".into()],
+        goals: vec!["share_pa".into()],
+        support_needs: vec![],
+        communication: vec!["spoken_english".into()],
+        access_needs: vec![],
+        availability: vec![],
+        contribution_gbp_week: None,
+        preferences: Preferences::default(),
+        contact: Contact::default(),
+        share_needs_with_matches: false,
+        discoverable: true,
+        public_listing: false,
+        status: ProfileStatus::Active,
+    };
+    let (mut population, ids) = population(&[base.clone(), base.clone(), base]);
+    let (seeker, popular, other) = (ids[0], ids[1], ids[2]);
+    let excluded = HashSet::new();
+    let query = Query { seeker, limit: 2, goal: None, excluded: &excluded };
+    let before = population.suggest(&query);
+    assert_eq!(before.len(), 2);
+    assert_eq!(before[0].score, before[1].score, "control: the two candidates are alike");
+    population.set_open_requests([(popular, 5)].into_iter().collect());
+    let after = population.suggest(&query);
+    assert_eq!(after.iter().map(|s| s.id).collect::<Vec<_>>(), vec![other, popular]);
+    assert!(after[1].score < after[0].score / 1.5);
+    assert_eq!(after, population.suggest_exhaustive(&query), "the oracle applies the cap too");
+}

@@ -189,6 +189,16 @@ impl SearchIndex {
         Ok(Index::create_in_dir(folder, schema.clone())?)
     }
 
+    /// Whether another process holds the index in `folder` open for
+    /// writing (a running server).
+    pub fn in_use(folder: &Path) -> bool {
+        let Ok(index) = Index::open_in_dir(folder) else { return false };
+        matches!(
+            index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000),
+            Err(tantivy::TantivyError::LockFailure(..))
+        )
+    }
+
     /// The change-log position of the last commit.
     pub fn committed_seq(&self) -> Result<i64, IndexError> {
         Ok(parse_payload(self.index.load_metas()?.payload.as_deref()).unwrap_or(0))
