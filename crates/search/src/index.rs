@@ -11,6 +11,8 @@ use uuid::Uuid;
 /// treated as foreign and rebuilt.
 const SCHEMA_VERSION: &str = "friends-search-v1";
 const WRITER_HEAP_BYTES: usize = 50_000_000;
+/// Segments allowed before the small ones are merged.
+const MAX_SEGMENTS: usize = 8;
 /// The analyser of the free-text field: words, lower case, English stop
 /// words removed, English stems.
 pub(crate) const ANALYZER: &str = "friends_en";
@@ -158,7 +160,11 @@ impl SearchIndex {
         };
         register_analyzer(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
+        let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
+        // Merges happen only where this module asks for them (after a batch,
+        // under the caller's serialisation), so that an explicit merge never
+        // races a background one for the same segment.
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         let search = Self { index, reader, fields, writer: Mutex::new(writer), folder: folder.to_path_buf() };
         if let OpenOutcome::Created { .. } = outcome {
             // An empty commit at position 0, so that a crash before the
@@ -256,9 +262,29 @@ impl SearchIndex {
             }
         }
         self.commit_at(seq)?;
-        if purge {
-            self.purge()?;
+        if purge { self.purge() } else { self.compact_small_segments() }
+    }
+
+    /// Keeps the segment count bounded: once there are more than
+    /// [`MAX_SEGMENTS`], every segment but the largest is merged.
+    fn compact_small_segments(&self) -> Result<(), IndexError> {
+        let mut segments = self.index.searchable_segment_metas()?;
+        if segments.len() <= MAX_SEGMENTS {
+            return Ok(());
         }
+        segments.sort_by_key(|segment| std::cmp::Reverse(segment.num_docs()));
+        let small: Vec<_> = segments.iter().skip(1).map(|segment| segment.id()).collect();
+        self.merge(&small)
+    }
+
+    fn merge(&self, segments: &[tantivy::index::SegmentId]) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        if !segments.is_empty() {
+            writer.merge(segments).wait()?;
+        }
+        writer.garbage_collect_files().wait()?;
+        drop(writer);
+        self.reader.reload()?;
         Ok(())
     }
 
@@ -285,21 +311,18 @@ impl SearchIndex {
     /// Commits a rebuild at `seq` and compacts the index.
     pub fn finish_rebuild(&self, seq: i64) -> Result<(), IndexError> {
         self.commit_at(seq)?;
-        self.purge()
+        self.purge()?;
+        self.compact_small_segments()
     }
 
-    /// Merges every segment into one (dropping deleted documents) and
-    /// removes the files no commit uses any more.
+    /// Rewrites every segment that holds deleted documents (dropping them,
+    /// and with them the words only they used) and removes the files no
+    /// commit uses any more.
     pub fn purge(&self) -> Result<(), IndexError> {
-        let segments = self.index.searchable_segment_ids()?;
-        let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
-        if !segments.is_empty() {
-            writer.merge(&segments).wait()?;
-        }
-        writer.garbage_collect_files().wait()?;
-        drop(writer);
-        self.reader.reload()?;
-        Ok(())
+        let segments = self.index.searchable_segment_metas()?;
+        let with_deletes: Vec<_> =
+            segments.iter().filter(|segment| segment.has_deletes()).map(|segment| segment.id()).collect();
+        self.merge(&with_deletes)
     }
 
     /// Names of the fields whose values the index stores (none, by design:
@@ -307,6 +330,11 @@ impl SearchIndex {
     pub fn stored_fields(&self) -> Vec<String> {
         let schema = self.index.schema();
         schema.fields().filter(|(_, entry)| entry.is_stored()).map(|(_, entry)| entry.name().to_owned()).collect()
+    }
+
+    /// Number of searchable segments (kept at most [`MAX_SEGMENTS`] + 1).
+    pub fn segment_count(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     /// Number of indexed (findable) people.

@@ -162,3 +162,17 @@ fn the_index_stores_no_field_at_all() {
     let (index, _) = open(&dir.path().join("index"));
     assert!(index.stored_fields().is_empty(), "{:?}", index.stored_fields());
 }
+
+#[test]
+fn many_small_batches_do_not_pile_up_segments() {
+    let Ok(dir) = tempfile::tempdir() else { panic!("tempdir") };
+    let (index, _) = open(&dir.path().join("index"));
+    for n in 1..=30u128 {
+        assert!(
+            index.apply(n as i64, &[Uuid::from_u128(n)], &[person(n, "football", "TW9", "E09000027")], false).is_ok()
+        );
+    }
+    assert!(index.segment_count() <= 9, "{} segments", index.segment_count());
+    assert_eq!(index.len(), 30);
+    assert_eq!(index.committed_seq().ok(), Some(30));
+}
