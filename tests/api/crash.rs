@@ -22,6 +22,14 @@ pub(crate) struct Server {
     pub(crate) address: String,
 }
 
+impl Drop for Server {
+    /// A test that fails half way must not leave a server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts `friends serve` on `data_dir` (and `database_url`, if given) and
 /// waits for its "listening" line.
 pub(crate) fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
