@@ -202,7 +202,7 @@ impl Indexes {
             let last_seq = last.seq;
             let (ids, erased) = person_changes(&changes);
             let current = store.people_by_ids(&ids).await?;
-            self.apply_search(last_seq, ids, &current, !erased.is_empty()).await?;
+            self.apply_search(last_seq, ids, &current, erased).await?;
             position = last_seq;
         }
         tracing::info!(from, to, "search index replayed what it missed");
@@ -214,7 +214,7 @@ impl Indexes {
         seq: i64,
         mut ids: Vec<Uuid>,
         current: &[StoredPerson],
-        purge: bool,
+        erased: Vec<Uuid>,
     ) -> Result<(), IndexesError> {
         ids.sort_unstable();
         ids.dedup();
@@ -224,7 +224,7 @@ impl Indexes {
             .map(|person| search_document(&self.reference, person))
             .collect();
         let search = self.search.clone();
-        blocking(move || search.apply(seq, &ids, &documents, purge)).await
+        blocking(move || search.apply(seq, &ids, &documents, &erased)).await
     }
 
     /// The last change-log `seq` applied to both indexes.
@@ -248,7 +248,7 @@ impl Indexes {
                 // An id with no current row was erased: apply removes it.
                 population.apply(ids.iter().map(|id| (*id, by_id.get(id).map(|person| &person.record))));
             }
-            self.apply_search(last_seq, ids, &current, !erased.is_empty()).await?;
+            self.apply_search(last_seq, ids, &current, erased).await?;
             self.applied_seq.store(last_seq, std::sync::atomic::Ordering::Release);
         }
     }

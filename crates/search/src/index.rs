@@ -11,7 +11,7 @@ use uuid::Uuid;
 /// treated as foreign and rebuilt.
 const SCHEMA_VERSION: &str = "friends-search-v1";
 const WRITER_HEAP_BYTES: usize = 50_000_000;
-/// Segments allowed before the small ones are merged.
+/// Small segments allowed before they are merged.
 const MAX_SEGMENTS: usize = 8;
 /// The analyser of the free-text field: words, lower case, English stop
 /// words removed, English stems.
@@ -248,10 +248,18 @@ impl SearchIndex {
 
     /// Applies one batch of changes and commits it at `seq`: every id in
     /// `changed` is deleted, then `upserts` (the findable ones among them)
-    /// are added. With `purge`, segments are merged and unused files
-    /// collected afterwards, so that deleted documents' text leaves the
-    /// folder.
-    pub fn apply(&self, seq: i64, changed: &[Uuid], upserts: &[SearchDocument], purge: bool) -> Result<(), IndexError> {
+    /// are added. For each id in `erased`, every segment that ever held one
+    /// of their documents (live or already deleted, e.g. an older version)
+    /// is rewritten and unused files collected, so that none of their words
+    /// stay in the folder.
+    pub fn apply(
+        &self,
+        seq: i64,
+        changed: &[Uuid],
+        upserts: &[SearchDocument],
+        erased: &[Uuid],
+    ) -> Result<(), IndexError> {
+        let holding_erased = self.segments_holding(erased)?;
         {
             let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
             for id in changed {
@@ -262,18 +270,48 @@ impl SearchIndex {
             }
         }
         self.commit_at(seq)?;
-        if purge { self.purge() } else { self.compact_small_segments() }
+        if holding_erased.is_empty() {
+            return self.compact_small_segments();
+        }
+        // Only segments that still exist after the commit can be merged.
+        let current: Vec<_> = self.index.searchable_segment_ids()?;
+        let to_rewrite: Vec<_> = holding_erased.into_iter().filter(|id| current.contains(id)).collect();
+        self.merge(&to_rewrite)
     }
 
-    /// Keeps the segment count bounded: once there are more than
-    /// [`MAX_SEGMENTS`], every segment but the largest is merged.
+    /// The segments whose dictionaries hold any of these ids (documents
+    /// live or deleted).
+    fn segments_holding(&self, ids: &[Uuid]) -> Result<Vec<tantivy::index::SegmentId>, IndexError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let mut holding = Vec::new();
+        for segment in searcher.segment_readers() {
+            let dictionary = segment.inverted_index(self.fields.id)?;
+            for id in ids {
+                if dictionary.terms().get(id.simple().to_string().as_bytes())?.is_some() {
+                    holding.push(segment.segment_id());
+                    break;
+                }
+            }
+        }
+        Ok(holding)
+    }
+
+    /// Keeps small segments (one per write batch) from piling up: once
+    /// there are more than [`MAX_SEGMENTS`] of them, they are merged into
+    /// one. Large segments (from a rebuild, or grown past a hundredth of the
+    /// index) are left alone, so a write never rewrites the bulk of the index.
     fn compact_small_segments(&self) -> Result<(), IndexError> {
-        let mut segments = self.index.searchable_segment_metas()?;
-        if segments.len() <= MAX_SEGMENTS {
+        let segments = self.index.searchable_segment_metas()?;
+        let total: u32 = segments.iter().map(|segment| segment.num_docs()).sum();
+        let threshold = (total / 100).max(1_000);
+        let small: Vec<_> =
+            segments.iter().filter(|segment| segment.num_docs() <= threshold).map(|segment| segment.id()).collect();
+        if small.len() <= MAX_SEGMENTS {
             return Ok(());
         }
-        segments.sort_by_key(|segment| std::cmp::Reverse(segment.num_docs()));
-        let small: Vec<_> = segments.iter().skip(1).map(|segment| segment.id()).collect();
         self.merge(&small)
     }
 

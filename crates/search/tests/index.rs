@@ -41,7 +41,7 @@ fn a_missing_corrupt_or_foreign_index_is_recreated_and_a_good_one_reopened() {
     let folder = dir.path().join("index");
     let (index, outcome) = open(&folder);
     assert!(matches!(outcome, OpenOutcome::Created { .. }), "{outcome:?}");
-    assert!(index.apply(7, &[Uuid::from_u128(1)], &[person(1, "canal boats", "TW9", "E09000027")], false).is_ok());
+    assert!(index.apply(7, &[Uuid::from_u128(1)], &[person(1, "canal boats", "TW9", "E09000027")], &[]).is_ok());
     drop(index);
     let (index, outcome) = open(&folder);
     assert_eq!(outcome, OpenOutcome::Opened { seq: 7 });
@@ -75,7 +75,7 @@ fn free_text_is_stemmed_typo_tolerant_and_cannot_name_fields() {
         person(2, "Knitting, baking, quiet evenings", "M1", "E08000003"),
     ];
     let changed: Vec<Uuid> = people.iter().map(|p| p.id).collect();
-    assert!(index.apply(1, &changed, &people, false).is_ok());
+    assert!(index.apply(1, &changed, &people, &[]).is_ok());
     let search = |text: &str| ids(&index, &SearchRequest { text: Some(text.into()), limit: 10, ..Default::default() });
     assert_eq!(search("boating"), vec![1], "stemmed");
     assert_eq!(search("gardenning"), vec![1], "one typo");
@@ -92,7 +92,7 @@ fn filters_and_cursors_page_through_every_hit_once() {
     let people: Vec<SearchDocument> =
         (1..=25).map(|n| person(n, "football fan", if n % 2 == 0 { "TW9" } else { "M1" }, "E09000027")).collect();
     let changed: Vec<Uuid> = people.iter().map(|p| p.id).collect();
-    assert!(index.apply(1, &changed, &people, false).is_ok());
+    assert!(index.apply(1, &changed, &people, &[]).is_ok());
     let mut seen = Vec::new();
     let mut after = None;
     loop {
@@ -128,10 +128,10 @@ fn after_an_erasure_the_text_is_gone_from_the_folder() {
         person(2, "football", "TW9", "E09000027"),
     ];
     let changed: Vec<Uuid> = people.iter().map(|p| p.id).collect();
-    assert!(index.apply(1, &changed, &people, false).is_ok());
-    assert!(index.apply(2, &[Uuid::from_u128(2)], &[person(2, "football again", "TW9", "E09000027")], false).is_ok());
+    assert!(index.apply(1, &changed, &people, &[]).is_ok());
+    assert!(index.apply(2, &[Uuid::from_u128(2)], &[person(2, "football again", "TW9", "E09000027")], &[]).is_ok());
     assert!(index.holds_word(canary).unwrap_or(false), "control: the word is in the index");
-    assert!(index.apply(3, &[Uuid::from_u128(1)], &[], true).is_ok());
+    assert!(index.apply(3, &[Uuid::from_u128(1)], &[], &[Uuid::from_u128(1)]).is_ok());
     assert!(!index.holds_word(canary).unwrap_or(true), "the erased person's words must leave every segment");
     assert!(!folder_contains(&folder, canary), "and no file holds them as written");
     // A fresh open of the folder agrees.
@@ -146,7 +146,7 @@ fn after_an_erasure_the_text_is_gone_from_the_folder() {
 fn a_rebuild_fed_in_pages_replaces_everything() {
     let Ok(dir) = tempfile::tempdir() else { panic!("tempdir") };
     let (index, _) = open(&dir.path().join("index"));
-    assert!(index.apply(1, &[Uuid::from_u128(9)], &[person(9, "stale", "TW9", "E09000027")], false).is_ok());
+    assert!(index.apply(1, &[Uuid::from_u128(9)], &[person(9, "stale", "TW9", "E09000027")], &[]).is_ok());
     assert!(index.start_rebuild().is_ok());
     assert!(index.add(&[person(1, "first page", "TW9", "E09000027")]).is_ok());
     assert!(index.add(&[person(2, "second page", "TW9", "E09000027")]).is_ok());
@@ -169,7 +169,7 @@ fn many_small_batches_do_not_pile_up_segments() {
     let (index, _) = open(&dir.path().join("index"));
     for n in 1..=30u128 {
         assert!(
-            index.apply(n as i64, &[Uuid::from_u128(n)], &[person(n, "football", "TW9", "E09000027")], false).is_ok()
+            index.apply(n as i64, &[Uuid::from_u128(n)], &[person(n, "football", "TW9", "E09000027")], &[]).is_ok()
         );
     }
     assert!(index.segment_count() <= 9, "{} segments", index.segment_count());
