@@ -17,6 +17,15 @@ fn friends() -> Command {
     command
 }
 
+/// Runs `friends ARGS` on `data_dir`: (success, stdout, stderr).
+fn run_in(data_dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let Ok(output) = friends().args(args).env("FRIENDS_DATA_DIR", data_dir).output() else {
+        panic!("cannot run friends")
+    };
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.success(), text(&output.stdout), text(&output.stderr))
+}
+
 fn refuses(command: &mut Command, needle: &str) {
     let Ok(output) = command.output() else { panic!("cannot run friends") };
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -97,11 +106,9 @@ fn migrate_and_seed_demo_fill_a_fresh_sqlite_database() {
         Err(error) => panic!("{error}"),
     };
     let run = |args: &[&str]| {
-        let Ok(output) = friends().args(args).env("FRIENDS_DATA_DIR", dir.path()).output() else {
-            panic!("cannot run friends")
-        };
-        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        let (ok, stdout, stderr) = run_in(dir.path(), args);
+        assert!(ok, "{args:?}: {stderr}");
+        stdout
     };
     assert!(run(&["migrate"]).contains("migrations applied"));
     assert!(run(&["seed-demo", "--people", "120", "--seed", "7"]).contains("loaded 120"));
@@ -120,16 +127,7 @@ async fn reindex_rebuilds_the_search_index_and_refuses_while_a_server_runs() {
         Ok(dir) => dir,
         Err(error) => panic!("{error}"),
     };
-    let run = |args: &[&str]| {
-        let Ok(output) = friends().args(args).env("FRIENDS_DATA_DIR", dir.path()).output() else {
-            panic!("cannot run friends")
-        };
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| run_in(dir.path(), args);
     assert!(run(&["seed-demo", "--people", "60", "--seed", "3"]).0);
     let (ok, stdout, stderr) = run(&["reindex"]);
     assert!(ok, "{stderr}");
