@@ -98,12 +98,8 @@ pub fn init_logs() {
     });
 }
 
-/// Which database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+/// Which database a test runs on: the store's own notion.
+pub use friends_store::Backend;
 
 /// The backend chosen by the environment.
 pub fn default_backend() -> Backend {

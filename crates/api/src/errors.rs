@@ -133,6 +133,16 @@ impl ApiError {
     }
 }
 
+/// A `limit` query parameter: `default` when absent, capped at `max`, and a
+/// 422 for zero.
+pub fn page_limit(limit: Option<u32>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(0) => Err(ApiError::Validation(vec![FieldError::new("limit", "out_of_range", "Must be at least 1.")])),
+        Some(limit) => Ok((limit as usize).min(max)),
+    }
+}
+
 /// The top-level code for a set of field errors: the most specific one that
 /// a client is likely to act on.
 fn validation_code(errors: &[FieldError]) -> &'static str {

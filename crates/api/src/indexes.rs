@@ -218,6 +218,12 @@ impl Indexes {
     ) -> Result<(), IndexesError> {
         ids.sort_unstable();
         ids.dedup();
+        if ids.is_empty() {
+            // A batch of block changes only: nothing for the search index, so
+            // no commit (its position lags harmlessly; a replay finds no
+            // person to apply).
+            return Ok(());
+        }
         let documents: Vec<SearchDocument> = current
             .iter()
             .filter(|person| findable(&person.record))

@@ -6,7 +6,6 @@
 //! person did not exist (404).
 
 use chrono::{DateTime, Datelike, Utc};
-use friends_domain::FieldError;
 use friends_domain::person::{PersonInput, PersonRecord, ValidationContext, merge_patch};
 use friends_domain::taxonomy::VocabularyKind;
 use friends_matching::{Card, Query};
@@ -14,7 +13,7 @@ use friends_store::{ChangeRecord, Store, StoreError, StoredPerson};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
-use crate::errors::{ApiError, redact_serde_message};
+use crate::errors::{ApiError, page_limit, redact_serde_message};
 use crate::indexes::Indexes;
 
 /// Suggestions returned when no `limit` is given.
@@ -48,6 +47,18 @@ impl IfMatch {
             Self::Tags(tags) => tags.iter().any(|tag| *tag == etag(version)),
         }
     }
+}
+
+/// 404 unless the caller may manage person `id` in `authority`. Admins can
+/// reach everyone; every such access is on record.
+fn check_access(caller: &Caller, id: Uuid, authority: &str) -> Result<(), ApiError> {
+    if !caller.may_manage(id, authority) {
+        return Err(ApiError::NotFound);
+    }
+    if caller.role == Role::Admin {
+        tracing::info!(admin = %caller.subject, person_id = %id, "admin access to a person");
+    }
+    Ok(())
 }
 
 /// The strong entity tag of a version.
@@ -92,30 +103,16 @@ impl People<'_> {
 
     /// Loads a person the caller may manage, or 404.
     pub async fn visible(&self, caller: &Caller, id: Uuid) -> Result<StoredPerson, ApiError> {
-        match self.store.get_person(id).await? {
-            Some(person) if caller.may_manage(id, &person.record.authority_code) => {
-                if caller.role == Role::Admin {
-                    // Admins can reach everyone; every such access is on record.
-                    tracing::info!(admin = %caller.subject, person_id = %id, "admin access to a person");
-                }
-                Ok(person)
-            }
-            _ => Err(ApiError::NotFound),
-        }
+        let person = self.store.get_person(id).await?.ok_or(ApiError::NotFound)?;
+        check_access(caller, id, &person.record.authority_code)?;
+        Ok(person)
     }
 
     /// Checks that the caller may manage `id` (404 otherwise) without
     /// loading the profile.
     pub async fn authorize(&self, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
-        match self.store.person_authority(id).await? {
-            Some(authority) if caller.may_manage(id, &authority) => {
-                if caller.role == Role::Admin {
-                    tracing::info!(admin = %caller.subject, person_id = %id, "admin access to a person");
-                }
-                Ok(())
-            }
-            _ => Err(ApiError::NotFound),
-        }
+        let authority = self.store.person_authority(id).await?.ok_or(ApiError::NotFound)?;
+        check_access(caller, id, &authority)
     }
 
     /// `POST /v1/people`. A member's profile takes their token's `sub` as
@@ -180,17 +177,7 @@ impl People<'_> {
         goal: Option<&str>,
     ) -> Result<Vec<Card>, ApiError> {
         self.authorize(caller, id).await?;
-        let limit = match limit {
-            None => DEFAULT_SUGGESTIONS,
-            Some(0) => {
-                return Err(ApiError::Validation(vec![FieldError::new(
-                    "limit",
-                    "out_of_range",
-                    "Must be at least 1.",
-                )]));
-            }
-            Some(limit) => (limit as usize).min(MAX_SUGGESTIONS),
-        };
+        let limit = page_limit(limit, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)?;
         let goal = match goal {
             None => None,
             Some(goal) => Some(

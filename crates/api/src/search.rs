@@ -9,7 +9,7 @@ use friends_search::{Cursor, SearchRequest};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
-use crate::errors::ApiError;
+use crate::errors::{ApiError, page_limit};
 use crate::indexes::Indexes;
 use crate::reference::Reference;
 
@@ -91,13 +91,7 @@ pub fn search(
             )]));
         }
     };
-    let limit = match params.limit {
-        None => DEFAULT_SEARCH_LIMIT,
-        Some(0) => {
-            return Err(ApiError::Validation(vec![FieldError::new("limit", "out_of_range", "Must be at least 1.")]));
-        }
-        Some(limit) => (limit as usize).min(MAX_SEARCH_LIMIT),
-    };
+    let limit = page_limit(params.limit, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT)?;
     let after = match params.cursor.as_deref() {
         None => None,
         Some(text) => Some(
