@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_people_and_change_log;
 mod m20261122_000002_blocks;
+mod m20261122_000003_introductions;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -14,6 +15,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_people_and_change_log::Migration), Box::new(m20261122_000002_blocks::Migration)]
+        vec![
+            Box::new(m20261122_000001_people_and_change_log::Migration),
+            Box::new(m20261122_000002_blocks::Migration),
+            Box::new(m20261122_000003_introductions::Migration),
+        ]
     }
 }

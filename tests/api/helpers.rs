@@ -139,6 +139,8 @@ pub struct TestApp {
     pub database_url: String,
     pub backend: Backend,
     pub jwt: JwtSettings,
+    /// Expiry on demand and the adjustable clock.
+    pub handle: friends_api::startup::AppHandle,
 }
 
 /// Settings for a test app on `backend`, before the database is chosen.
@@ -156,6 +158,9 @@ pub fn test_settings(data_dir: &Path) -> Settings {
         },
         demo_people: None,
         workers: Some(2),
+        introductions: friends_api::config::IntroductionSettings::default(),
+        // Tests move time forward instead of waiting.
+        clock: friends_api::clock::Clock::adjustable(),
     }
 }
 
@@ -184,8 +189,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         Err(error) => panic!("the app must start: {error}"),
     };
     let address = format!("http://127.0.0.1:{}", application.port());
+    let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), data_dir, database_url, backend, jwt }
+    TestApp { address, client: reqwest::Client::new(), data_dir, database_url, backend, jwt, handle }
 }
 
 impl TestApp {

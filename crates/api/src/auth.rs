@@ -25,19 +25,7 @@ use crate::errors::ApiError;
 /// Allowed clock skew, in seconds.
 pub const LEEWAY_SECONDS: u64 = 30;
 
-/// What a caller is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A person managing their own profile.
-    Member,
-    /// Family, advocate or attorney acting for people in `acts_for`.
-    Supporter,
-    /// Council or user-led organisation staff for `authorities`.
-    Broker,
-    /// Operations: everything, audited.
-    Admin,
-}
+pub use friends_domain::access::Role;
 
 /// The claims this service reads. Unknown claims are ignored (identity
 /// providers add their own); known ones must have the right type.
@@ -90,6 +78,21 @@ impl Caller {
             Role::Broker => self.covers(authority_code),
             Role::Admin => true,
         }
+    }
+
+    /// The caller as the access rules of `friends_domain` see them.
+    pub fn actor(&self) -> friends_domain::access::Actor<'_> {
+        friends_domain::access::Actor {
+            role: self.role,
+            subject: self.subject,
+            acts_for: &self.acts_for,
+            authorities: &self.authorities,
+        }
+    }
+
+    /// The caller as an event records them, acting for `on_behalf_of`.
+    pub fn event_actor(&self, on_behalf_of: Option<Uuid>) -> friends_store::EventActor {
+        friends_store::EventActor { actor: Some(self.subject), role: self.role.as_str().to_owned(), on_behalf_of }
     }
 
     /// Whether a broker's authorities include `authority_code`.

@@ -1,7 +1,7 @@
 //! Blocks (DESIGN §5): after a block the two never appear in each other's
 //! suggestions or search, and the blocked person is told nothing.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use friends_domain::FieldError;
 use friends_store::{Store, StoredBlock};
 use serde::{Deserialize, Serialize};
@@ -56,6 +56,7 @@ pub async fn create(
     indexes: &Indexes,
     caller: &Caller,
     body: serde_json::Value,
+    now: DateTime<Utc>,
 ) -> Result<BlockView, ApiError> {
     let input: BlockInput = serde_json::from_value(body)
         .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
@@ -72,19 +73,28 @@ pub async fn create(
     if store.person_authority(input.blocked).await?.is_none() {
         return Err(ApiError::NotFound);
     }
-    let block = store.create_block(Uuid::new_v4(), input.blocker, input.blocked, Utc::now()).await?;
+    // Open requests between them are withdrawn as the blocker's own act, so
+    // the blocked person sees an ordinary withdrawal and nothing more.
+    let actor = caller.event_actor(Some(input.blocker));
+    let block = store.create_block(Uuid::new_v4(), input.blocker, input.blocked, &actor, now).await?;
     indexes.catch_up(store).await?;
     tracing::info!(block_id = %block.id, "block created");
     Ok(block.into())
 }
 
 /// `DELETE /v1/blocks/{id}`.
-pub async fn remove(store: &Store, indexes: &Indexes, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+pub async fn remove(
+    store: &Store,
+    indexes: &Indexes,
+    caller: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     match store.get_block(id).await? {
         Some(block) if block.removed_at.is_none() && acts_for(caller, block.blocker) => {}
         _ => return Err(ApiError::NotFound),
     }
-    store.remove_block(id, Utc::now()).await?;
+    store.remove_block(id, now).await?;
     indexes.catch_up(store).await?;
     tracing::info!(block_id = %id, "block lifted");
     Ok(())

@@ -75,6 +75,37 @@ pub struct Settings {
     pub demo_people: Option<u32>,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// Limits on introduction requests.
+    pub introductions: IntroductionSettings,
+    /// The clock (adjustable in tests).
+    pub clock: crate::clock::Clock,
+}
+
+/// Limits on introduction requests (DESIGN §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntroductionSettings {
+    /// Most requests one requester may have waiting (`max_open_requests`).
+    pub max_open_requests: u32,
+    /// Days after a decline before the pair may be introduced again.
+    pub cooldown_days: u32,
+    /// How often the expiry task runs.
+    pub expiry_interval: std::time::Duration,
+}
+
+impl Default for IntroductionSettings {
+    fn default() -> Self {
+        Self { max_open_requests: 5, cooldown_days: 90, expiry_interval: std::time::Duration::from_secs(60) }
+    }
+}
+
+impl IntroductionSettings {
+    /// The limits the store enforces.
+    pub fn limits(&self) -> friends_store::RequestLimits {
+        friends_store::RequestLimits {
+            max_open_requests: self.max_open_requests,
+            cooldown: chrono::Duration::days(i64::from(self.cooldown_days)),
+        }
+    }
 }
 
 /// A setting that cannot be used.
@@ -111,6 +142,20 @@ impl Settings {
             .map(|value| value.parse::<usize>())
             .transpose()
             .map_err(|_| ConfigError("FRIENDS_WORKERS must be a whole number".into()))?;
+        let number = |name: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
+            let Some(value) = read(name) else { return Ok(default) };
+            value
+                .parse::<u32>()
+                .ok()
+                .filter(|value| range.contains(value))
+                .ok_or_else(|| ConfigError(format!("{name} must be a whole number from {} to {}", range.start(), range.end())))
+        };
+        let defaults = IntroductionSettings::default();
+        let introductions = IntroductionSettings {
+            max_open_requests: number("FRIENDS_MAX_OPEN_REQUESTS", defaults.max_open_requests, 1..=100)?,
+            cooldown_days: number("FRIENDS_COOLDOWN_DAYS", defaults.cooldown_days, 0..=3650)?,
+            expiry_interval: defaults.expiry_interval,
+        };
         let settings = Self {
             listen: read("FRIENDS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir: PathBuf::from(read("FRIENDS_DATA_DIR").unwrap_or_else(|| "./var".into())),
@@ -124,6 +169,8 @@ impl Settings {
             },
             demo_people,
             workers,
+            introductions,
+            clock: crate::clock::Clock::system(),
         };
         settings.validate()?;
         Ok(settings)

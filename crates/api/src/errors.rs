@@ -64,6 +64,18 @@ pub enum ApiError {
     /// Creating something that exists.
     #[error("already exists")]
     AlreadyExists,
+    /// The request conflicts with the object's current state.
+    #[error("conflict: {code}")]
+    Conflict {
+        /// Stable code (`invalid_transition`, `open_request_exists`,
+        /// `cooldown`).
+        code: &'static str,
+        /// Plain-words reason.
+        detail: String,
+    },
+    /// A per-person limit is used up.
+    #[error("limit reached")]
+    LimitReached(&'static str),
     /// `If-Match` is required and missing.
     #[error("precondition required")]
     PreconditionRequired,
@@ -94,6 +106,8 @@ impl ApiError {
             Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
             Self::InvalidHeader(_) => (StatusCode::BAD_REQUEST, "invalid_header"),
             Self::AlreadyExists => (StatusCode::CONFLICT, "already_exists"),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Self::LimitReached(_) => (StatusCode::TOO_MANY_REQUESTS, "limit_reached"),
             Self::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required"),
             Self::VersionConflict => (StatusCode::PRECONDITION_FAILED, "version_conflict"),
             Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
@@ -118,6 +132,8 @@ impl ApiError {
             Self::InvalidQuery(message) => format!("The query string is not valid: {message}"),
             Self::InvalidHeader(name) => format!("The {name} header is not valid."),
             Self::AlreadyExists => "It already exists.".into(),
+            Self::Conflict { detail, .. } => detail.clone(),
+            Self::LimitReached(detail) => (*detail).into(),
             Self::PreconditionRequired => "Send If-Match with the ETag you last read.".into(),
             Self::VersionConflict => "It changed since you read it. Read it again and retry.".into(),
             Self::NotReady => "The service is not ready.".into(),

@@ -1,49 +1,109 @@
-//! Pairs who must never meet in suggestions or search: blocks, either way.
-//! (Open and recently declined introductions join this with the
-//! introductions work.) Derived from the database like the other indexes.
+//! Pairs who must not meet in suggestions or search (DESIGN §4): a block
+//! either way, an open introduction, or one declined within the cooldown.
+//! Also the number of requests waiting for each recipient, for the exposure
+//! cap. Derived from the database like the other indexes.
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Duration, Utc};
+use friends_store::IntroductionPair;
 use uuid::Uuid;
 
-/// Active blocks, by id and by person.
-#[derive(Debug, Default)]
+/// Why a pair is kept apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Block(Uuid),
+    Introduction(Uuid),
+}
+
+/// Blocks and introductions, by id and by person.
+#[derive(Debug)]
 pub struct Exclusions {
+    cooldown: Duration,
     blocks: HashMap<Uuid, (Uuid, Uuid)>,
-    /// For each person, the others they must not meet, with how many active
-    /// blocks keep each pair apart (either may block the other).
-    by_person: HashMap<Uuid, HashMap<Uuid, u32>>,
+    introductions: HashMap<Uuid, IntroductionPair>,
+    /// For each person, the others they may be kept apart from, and why.
+    by_person: HashMap<Uuid, HashMap<Uuid, Vec<Link>>>,
+    /// Requests waiting (pending review or consent) per recipient.
+    waiting: HashMap<Uuid, u32>,
 }
 
 impl Exclusions {
-    /// Records an active block (idempotent).
-    pub fn add(&mut self, block: Uuid, blocker: Uuid, blocked: Uuid) {
-        if self.blocks.insert(block, (blocker, blocked)).is_some() {
-            return;
+    /// Empty, with the decline cooldown.
+    pub fn new(cooldown: Duration) -> Self {
+        Self {
+            cooldown,
+            blocks: HashMap::new(),
+            introductions: HashMap::new(),
+            by_person: HashMap::new(),
+            waiting: HashMap::new(),
         }
-        *self.by_person.entry(blocker).or_default().entry(blocked).or_default() += 1;
-        *self.by_person.entry(blocked).or_default().entry(blocker).or_default() += 1;
     }
 
-    /// Forgets a block (idempotent).
-    pub fn remove(&mut self, block: Uuid) {
-        let Some((blocker, blocked)) = self.blocks.remove(&block) else { return };
-        for (one, other) in [(blocker, blocked), (blocked, blocker)] {
-            if let Some(others) = self.by_person.get_mut(&one) {
-                if let Some(count) = others.get_mut(&other) {
-                    *count -= 1;
-                    if *count == 0 {
-                        others.remove(&other);
+    fn link(&mut self, one: Uuid, other: Uuid, link: Link) {
+        self.by_person.entry(one).or_default().entry(other).or_default().push(link);
+        self.by_person.entry(other).or_default().entry(one).or_default().push(link);
+    }
+
+    fn unlink(&mut self, one: Uuid, other: Uuid, link: Link) {
+        for (a, b) in [(one, other), (other, one)] {
+            if let Some(others) = self.by_person.get_mut(&a) {
+                if let Some(links) = others.get_mut(&b) {
+                    links.retain(|kept| *kept != link);
+                    if links.is_empty() {
+                        others.remove(&b);
                     }
                 }
                 if others.is_empty() {
-                    self.by_person.remove(&one);
+                    self.by_person.remove(&a);
                 }
             }
         }
     }
 
-    /// Forgets every block involving an erased person.
+    /// Records an active block (idempotent).
+    pub fn add(&mut self, block: Uuid, blocker: Uuid, blocked: Uuid) {
+        if self.blocks.insert(block, (blocker, blocked)).is_none() {
+            self.link(blocker, blocked, Link::Block(block));
+        }
+    }
+
+    /// Forgets a block (idempotent).
+    pub fn remove(&mut self, block: Uuid) {
+        if let Some((blocker, blocked)) = self.blocks.remove(&block) {
+            self.unlink(blocker, blocked, Link::Block(block));
+        }
+    }
+
+    /// Records the current state of an introduction; returns the recipient
+    /// whose waiting count changed, if one did.
+    pub fn set_introduction(&mut self, pair: IntroductionPair) -> Option<Uuid> {
+        let mut changed = None;
+        if let Some(old) = self.introductions.remove(&pair.id) {
+            self.unlink(old.requester, old.recipient, Link::Introduction(old.id));
+            if old.status.is_waiting() {
+                if let Some(count) = self.waiting.get_mut(&old.recipient) {
+                    *count = count.saturating_sub(1);
+                    if *count == 0 {
+                        self.waiting.remove(&old.recipient);
+                    }
+                }
+                changed = Some(old.recipient);
+            }
+        }
+        if pair.status.is_open() || pair.declined_at.is_some() {
+            self.link(pair.requester, pair.recipient, Link::Introduction(pair.id));
+            if pair.status.is_waiting() {
+                *self.waiting.entry(pair.recipient).or_default() += 1;
+                changed = Some(pair.recipient);
+            }
+            self.introductions.insert(pair.id, pair);
+        }
+        changed
+    }
+
+    /// Forgets every block involving an erased person (their introductions
+    /// arrive as changes of their own).
     pub fn remove_person(&mut self, person: Uuid) {
         let involved: Vec<Uuid> = self
             .blocks
@@ -56,29 +116,73 @@ impl Exclusions {
         }
     }
 
-    /// The people `person` must never be shown, nor be shown to.
-    pub fn of(&self, person: Uuid) -> HashSet<Uuid> {
-        self.by_person.get(&person).map(|others| others.keys().copied().collect()).unwrap_or_default()
+    fn keeps_apart(&self, link: Link, now: DateTime<Utc>) -> bool {
+        match link {
+            Link::Block(_) => true,
+            Link::Introduction(id) => self.introductions.get(&id).is_some_and(|pair| {
+                pair.status.is_open() || pair.declined_at.is_some_and(|declined| declined + self.cooldown > now)
+            }),
+        }
+    }
+
+    /// The people `person` must not be shown, nor be shown to, at `now`.
+    pub fn of(&self, person: Uuid, now: DateTime<Utc>) -> HashSet<Uuid> {
+        let Some(others) = self.by_person.get(&person) else { return HashSet::new() };
+        others
+            .iter()
+            .filter(|(_, links)| links.iter().any(|link| self.keeps_apart(*link, now)))
+            .map(|(other, _)| *other)
+            .collect()
+    }
+
+    /// Requests waiting for `person` as recipient.
+    pub fn waiting_for(&self, person: Uuid) -> u32 {
+        self.waiting.get(&person).copied().unwrap_or(0)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use friends_domain::introduction::IntroductionStatus;
 
     #[test]
     fn a_pair_stays_apart_while_either_block_stands() {
         let (ada, bea) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        let mut exclusions = Exclusions::default();
+        let now = Utc::now();
+        let mut exclusions = Exclusions::new(Duration::days(90));
         exclusions.add(Uuid::from_u128(10), ada, bea);
         exclusions.add(Uuid::from_u128(11), bea, ada);
-        assert!(exclusions.of(ada).contains(&bea) && exclusions.of(bea).contains(&ada));
+        assert!(exclusions.of(ada, now).contains(&bea) && exclusions.of(bea, now).contains(&ada));
         exclusions.remove(Uuid::from_u128(10));
-        assert!(exclusions.of(ada).contains(&bea), "the other block still stands");
+        assert!(exclusions.of(ada, now).contains(&bea), "the other block still stands");
         exclusions.remove(Uuid::from_u128(11));
-        assert!(exclusions.of(ada).is_empty() && exclusions.of(bea).is_empty());
+        assert!(exclusions.of(ada, now).is_empty() && exclusions.of(bea, now).is_empty());
         exclusions.add(Uuid::from_u128(12), ada, bea);
         exclusions.remove_person(bea);
-        assert!(exclusions.of(ada).is_empty());
+        assert!(exclusions.of(ada, now).is_empty());
+    }
+
+    #[test]
+    fn open_and_recently_declined_introductions_keep_a_pair_apart() {
+        let (ada, bea) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let now = Utc::now();
+        let mut exclusions = Exclusions::new(Duration::days(90));
+        let pair = |status, declined_at| IntroductionPair {
+            id: Uuid::from_u128(20),
+            requester: ada,
+            recipient: bea,
+            status,
+            declined_at,
+        };
+        assert_eq!(exclusions.set_introduction(pair(IntroductionStatus::PendingReview, None)), Some(bea));
+        assert!(exclusions.of(bea, now).contains(&ada));
+        assert_eq!(exclusions.waiting_for(bea), 1);
+        exclusions.set_introduction(pair(IntroductionStatus::Declined, Some(now)));
+        assert_eq!(exclusions.waiting_for(bea), 0);
+        assert!(exclusions.of(ada, now + Duration::days(89)).contains(&bea));
+        assert!(exclusions.of(ada, now + Duration::days(91)).is_empty(), "the cooldown is over");
+        exclusions.set_introduction(pair(IntroductionStatus::Withdrawn, None));
+        assert!(exclusions.of(ada, now).is_empty());
     }
 }

@@ -31,7 +31,7 @@ use friends_domain::person::{PersonRecord, ProfileStatus};
 use friends_domain::taxonomy::VocabularyKind;
 use friends_matching::{Codebook, DistrictTable, Population};
 use friends_search::{OpenOutcome, SearchDocument, SearchIndex};
-use friends_store::{BLOCK_ENTITY, Change, PERSON_ENTITY, Store, StoreError, StoredPerson};
+use friends_store::{BLOCK_ENTITY, Change, INTRODUCTION_ENTITY, PERSON_ENTITY, Store, StoreError, StoredPerson};
 use uuid::Uuid;
 
 use crate::exclusions::Exclusions;
@@ -120,10 +120,17 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Indexes {
-    /// Opens the search index in `folder` and builds the matcher, from the
+    /// Opens the search index in `folder` and builds the matcher and the
+    /// exclusions (with the decline `cooldown`, as of `now`), from the
     /// database, healing the search index as the module docs say.
     #[tracing::instrument(name = "indexes.open", skip_all)]
-    pub async fn open(store: &Store, reference: Arc<Reference>, folder: &Path) -> Result<Self, IndexesError> {
+    pub async fn open(
+        store: &Store,
+        reference: Arc<Reference>,
+        folder: &Path,
+        cooldown: chrono::Duration,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Self, IndexesError> {
         let started = std::time::Instant::now();
         let opened_folder = folder.to_path_buf();
         let (search, outcome) = blocking(move || SearchIndex::open(&opened_folder)).await?;
@@ -169,9 +176,14 @@ impl Indexes {
                 blocking(move || search.add(&documents)).await?;
             }
         }
-        let mut exclusions = Exclusions::default();
+        let mut exclusions = Exclusions::new(cooldown);
         for block in store.active_blocks().await? {
             exclusions.add(block.id, block.blocker, block.blocked);
+        }
+        for pair in store.excluding_introductions(now - cooldown).await? {
+            if let Some(recipient) = exclusions.set_introduction(pair) {
+                population.set_open_request_count(recipient, exclusions.waiting_for(recipient));
+            }
         }
         let indexes = Self {
             population: RwLock::new(population),
@@ -246,24 +258,49 @@ impl Indexes {
             let Some(last) = changes.last() else { return Ok(()) };
             let last_seq = last.seq;
             let (ids, erased) = person_changes(&changes);
-            self.apply_blocks(store, &changes, &erased).await?;
+            let waiting = self.apply_exclusions(store, &changes, &erased).await?;
             let current = store.people_by_ids(&ids).await?;
             let by_id: HashMap<Uuid, &StoredPerson> = current.iter().map(|person| (person.id, person)).collect();
             {
                 let mut population = self.population.write().map_err(|_| Poisoned)?;
                 // An id with no current row was erased: apply removes it.
                 population.apply(ids.iter().map(|id| (*id, by_id.get(id).map(|person| &person.record))));
+                for (person, count) in waiting {
+                    population.set_open_request_count(person, count);
+                }
             }
             self.apply_search(last_seq, ids, &current, erased).await?;
             self.applied_seq.store(last_seq, std::sync::atomic::Ordering::Release);
         }
     }
 
-    async fn apply_blocks(&self, store: &Store, changes: &[Change], erased: &[Uuid]) -> Result<(), IndexesError> {
-        let ids: Vec<Uuid> =
-            changes.iter().filter(|change| change.entity == BLOCK_ENTITY).map(|change| change.entity_id).collect();
+    /// Applies block and introduction changes to the exclusions; returns
+    /// the new waiting counts of recipients whose count changed.
+    async fn apply_exclusions(
+        &self,
+        store: &Store,
+        changes: &[Change],
+        erased: &[Uuid],
+    ) -> Result<Vec<(Uuid, u32)>, IndexesError> {
+        let of_entity = |entity: &str| -> Vec<Uuid> {
+            let mut ids: Vec<Uuid> =
+                changes.iter().filter(|change| change.entity == entity).map(|change| change.entity_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let ids = of_entity(BLOCK_ENTITY);
+        let introduction_ids = of_entity(INTRODUCTION_ENTITY);
         let current = if ids.is_empty() { Vec::new() } else { store.blocks_by_ids(&ids).await? };
+        let introductions =
+            if introduction_ids.is_empty() { Vec::new() } else { store.introduction_pairs(&introduction_ids).await? };
         let mut exclusions = self.exclusions.write().map_err(|_| Poisoned)?;
+        let mut waiting = Vec::new();
+        for pair in introductions {
+            if let Some(recipient) = exclusions.set_introduction(pair) {
+                waiting.push(recipient);
+            }
+        }
         for id in &ids {
             exclusions.remove(*id);
         }
@@ -273,12 +310,17 @@ impl Indexes {
         for person in erased {
             exclusions.remove_person(*person);
         }
-        Ok(())
+        Ok(waiting.into_iter().map(|recipient| (recipient, exclusions.waiting_for(recipient))).collect())
     }
 
-    /// The people `person` must never be shown, nor be shown to.
-    pub fn excluded_for(&self, person: Uuid) -> Result<std::collections::HashSet<Uuid>, Poisoned> {
-        Ok(self.exclusions.read().map_err(|_| Poisoned)?.of(person))
+    /// The people `person` must not be shown, nor be shown to, at `now`:
+    /// blocks either way, open introductions, recent declines.
+    pub fn excluded_for(
+        &self,
+        person: Uuid,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<std::collections::HashSet<Uuid>, Poisoned> {
+        Ok(self.exclusions.read().map_err(|_| Poisoned)?.of(person, now))
     }
 
     /// Runs `read` with the population.

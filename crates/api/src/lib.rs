@@ -14,13 +14,16 @@
 
 pub mod auth;
 pub mod blocks;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod errors;
 pub mod exclusions;
 pub mod indexes;
+pub mod introductions;
 pub mod people;
 pub mod reference;
+pub mod reports;
 pub mod routes;
 pub mod search;
 pub mod startup;

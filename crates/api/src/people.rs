@@ -189,9 +189,8 @@ impl People<'_> {
                     .to_owned(),
             ),
         };
-        // Blocks either way; open or declined introductions join this set
-        // with the introductions work.
-        let excluded = self.indexes.excluded_for(id)?;
+        // Blocks either way, open introductions, recent declines.
+        let excluded = self.indexes.excluded_for(id, self.now)?;
         let query = Query { seeker: id, limit, goal: goal.as_deref(), excluded: &excluded };
         let cards = self.indexes.read(|population| {
             population.suggest(&query).iter().filter_map(|suggestion| population.card(id, suggestion)).collect()
@@ -208,7 +207,7 @@ impl People<'_> {
         {
             return Err(ApiError::VersionConflict);
         }
-        match self.store.erase_person(id, self.now).await {
+        match self.store.erase_person(id, &caller.event_actor(Some(id)), self.now).await {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(error) => return Err(error.into()),
         }

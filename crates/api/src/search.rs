@@ -67,6 +67,7 @@ pub fn search(
     reference: &Reference,
     caller: &Caller,
     params: &SearchParams,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<SearchResults, ApiError> {
     let text = params.q.as_deref().map(str::trim).filter(|text| !text.is_empty());
     if let Some(text) = text
@@ -120,7 +121,7 @@ pub fn search(
         goals,
         authority,
         outcodes,
-        excluded: std::iter::once(caller.subject).chain(indexes.excluded_for(caller.subject)?).collect(),
+        excluded: std::iter::once(caller.subject).chain(indexes.excluded_for(caller.subject, now)?).collect(),
         limit,
         after,
     };

@@ -10,6 +10,8 @@ use actix_web::{App, HttpServer, web};
 use friends_store::Store;
 
 use crate::auth::TokenVerifier;
+use crate::clock::Clock;
+use crate::introductions::Introductions;
 use crate::config::Settings;
 use crate::errors::{json_error, path_error, problem_for_bare_errors, query_error};
 use crate::indexes::{Indexes, spawn_follower};
@@ -28,6 +30,22 @@ pub struct AppState {
     pub reference: Arc<Reference>,
     /// This node's derived indexes (matcher and search).
     pub indexes: Arc<Indexes>,
+    /// Limits on introduction requests.
+    pub introduction_settings: crate::config::IntroductionSettings,
+    /// The clock.
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// The introductions service, at this moment.
+    pub fn introductions(&self) -> Introductions<'_> {
+        Introductions {
+            store: &self.store,
+            indexes: &self.indexes,
+            limits: self.introduction_settings.limits(),
+            now: self.clock.now(),
+        }
+    }
 }
 
 /// Why the application could not start.
@@ -57,6 +75,41 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    handle: AppHandle,
+}
+
+/// What a running application lets its owner (tests, operators' tools) do
+/// besides HTTP.
+#[derive(Debug, Clone)]
+pub struct AppHandle {
+    state: Arc<AppState>,
+}
+
+impl AppHandle {
+    /// Runs the expiry task once, now (it also runs on its own every
+    /// `expiry_interval`); returns how many requests expired.
+    pub async fn expire_due(&self) -> Result<usize, crate::errors::ApiError> {
+        self.state.introductions().expire_due().await
+    }
+
+    /// The application's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
+    }
+}
+
+/// Expires due requests every `interval` until the process ends.
+fn spawn_expiry(state: Arc<AppState>, interval: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(error) = state.introductions().expire_due().await {
+                tracing::warn!(error = %error, "expiry task failed; it runs again next tick");
+            }
+        }
+    });
 }
 
 impl Application {
@@ -72,9 +125,20 @@ impl Application {
         if let Some(count) = settings.demo_people {
             crate::demo::seed_if_empty(&store, &reference, count, crate::demo::DEFAULT_SEED).await?;
         }
-        let indexes = Arc::new(Indexes::open(&store, reference.clone(), &settings.data_dir.join("index")).await?);
+        let clock = settings.clock.clone();
+        let cooldown = settings.introductions.limits().cooldown;
+        let folder = settings.data_dir.join("index");
+        let indexes = Arc::new(Indexes::open(&store, reference.clone(), &folder, cooldown, clock.now()).await?);
         spawn_follower(indexes.clone(), store.clone());
-        let state = web::Data::new(AppState { store, reference, indexes });
+        let state = web::Data::new(AppState {
+            store,
+            reference,
+            indexes,
+            introduction_settings: settings.introductions,
+            clock,
+        });
+        spawn_expiry(state.clone().into_inner(), settings.introductions.expiry_interval);
+        let handle = AppHandle { state: state.clone().into_inner() };
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -102,7 +166,12 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, workers, "listening");
-        Ok(Self { port, server })
+        Ok(Self { port, server, handle })
+    }
+
+    /// A handle for work besides HTTP.
+    pub fn handle(&self) -> AppHandle {
+        self.handle.clone()
     }
 
     /// The bound port (useful with port 0).

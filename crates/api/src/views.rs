@@ -74,4 +74,10 @@ pub struct ExportView<'a> {
     pub person: PersonView<'a>,
     /// Every recorded change to the profile.
     pub changes: Vec<ChangeRecord>,
+    /// Every introduction the person can see, with its events, as they see
+    /// them.
+    pub introductions: Vec<crate::introductions::ExportedIntroduction>,
+    /// Safeguarding reports the person raised (reports about a person are
+    /// for brokers only).
+    pub reports: Vec<crate::reports::ReportView>,
 }

@@ -51,6 +51,41 @@ impl IntroductionStatus {
         matches!(self, Self::PendingReview | Self::AwaitingConsent | Self::Introduced)
     }
 
+    /// Whether it is waiting for someone (counts against the requester's
+    /// `max_open_requests` and towards the recipient's exposure cap).
+    pub fn is_waiting(self) -> bool {
+        matches!(self, Self::PendingReview | Self::AwaitingConsent)
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingReview => "pending_review",
+            Self::AwaitingConsent => "awaiting_consent",
+            Self::Introduced => "introduced",
+            Self::Ended => "ended",
+            Self::Declined => "declined",
+            Self::Withdrawn => "withdrawn",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == value)
+    }
+
+    /// Every status.
+    pub const ALL: [Self; 7] = [
+        Self::PendingReview,
+        Self::AwaitingConsent,
+        Self::Introduced,
+        Self::Ended,
+        Self::Declined,
+        Self::Withdrawn,
+        Self::Expired,
+    ];
+
     /// Whether no action can change it any more.
     pub fn is_final(self) -> bool {
         matches!(self, Self::Ended | Self::Declined | Self::Withdrawn | Self::Expired)
@@ -58,13 +93,36 @@ impl IntroductionStatus {
 }
 
 /// One of the two people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     /// The person who asked.
     Requester,
     /// The person asked about.
     Recipient,
+}
+
+impl Party {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requester => "requester",
+            Self::Recipient => "recipient",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Requester, Self::Recipient].into_iter().find(|party| party.as_str() == value)
+    }
+
+    /// The other one.
+    pub fn other(self) -> Self {
+        match self {
+            Self::Requester => Self::Recipient,
+            Self::Recipient => Self::Requester,
+        }
+    }
 }
 
 /// What someone does to an introduction.
@@ -117,6 +175,20 @@ impl IntroductionState {
     /// When it expires if nobody acts.
     pub fn expires_at(&self) -> DateTime<Utc> {
         self.last_action_at + Duration::days(EXPIRY_DAYS)
+    }
+}
+
+/// What leaving means in `status`: withdrawing before the introduction,
+/// ending it after; `None` once it is over. Blocks and erasures use this for
+/// every introduction between the two people.
+pub fn leaving_action(status: IntroductionStatus) -> Option<Action> {
+    match status {
+        IntroductionStatus::PendingReview | IntroductionStatus::AwaitingConsent => Some(Action::Withdraw),
+        IntroductionStatus::Introduced => Some(Action::End),
+        IntroductionStatus::Ended
+        | IntroductionStatus::Declined
+        | IntroductionStatus::Withdrawn
+        | IntroductionStatus::Expired => None,
     }
 }
 
@@ -180,6 +252,10 @@ pub fn apply(
             if next.requester_consented && next.recipient_consented { Introduced } else { AwaitingConsent }
         }
         (AwaitingConsent, Action::Consent { accept: false, .. }) => Declined,
+        // A requester who did not ask personally may say no to the draft.
+        (PendingReview, Action::Consent { party: Party::Requester, accept: false }) if !state.requester_consented => {
+            Declined
+        }
         _ => return refuse,
     };
     Ok((next, Transition { from: state.status, to: next.status }))

@@ -24,11 +24,13 @@
 //! assert_eq!(district.authority_code, "E09000027");
 //! ```
 
+pub mod access;
 pub mod areas;
 pub mod bands;
 pub mod demo;
 pub mod errors;
 pub mod introduction;
+pub mod money;
 pub mod person;
 pub mod taxonomy;
 pub mod text;

@@ -152,6 +152,33 @@ impl Population {
         self.open_requests = counts;
     }
 
+    /// Sets one person's open-request count (requests waiting for them).
+    pub fn set_open_request_count(&mut self, id: Uuid, count: u32) {
+        if count == 0 {
+            self.open_requests.remove(&id);
+        } else {
+            self.open_requests.insert(id, count);
+        }
+    }
+
+    /// Why `requester` and `recipient` suit each other, in plain words, if
+    /// they pass every hard filter both ways (exclusions aside). A shared
+    /// support need is named only if both chose to share theirs, since both
+    /// people read these reasons.
+    pub fn pair_reasons(&self, requester: Uuid, recipient: Uuid) -> Option<Vec<String>> {
+        let (left, right) = (self.profile(requester)?, self.profile(recipient)?);
+        let distance_km = self.districts.distance_km(left.core.district, right.core.district);
+        if requester == recipient
+            || !left.core.visible
+            || !right.core.visible
+            || !eligible(&left.core, &right.core, distance_km, self.current_year)
+        {
+            return None;
+        }
+        let disclose_needs = left.core.share_needs && right.core.share_needs;
+        Some(reasons(&self.codebook, &self.idf, left, right, distance_km, disclose_needs))
+    }
+
     fn district_key(travel_km: f32, slot: u32) -> (std::cmp::Reverse<u32>, u32) {
         (std::cmp::Reverse(travel_km.to_bits()), slot)
     }
@@ -349,7 +376,9 @@ impl Population {
             interests: other.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
             goals: codebook.goals.ids_of(other.core.goals),
             score: (score * 1000.0).round() / 1000.0,
-            reasons: viewer.map_or_else(Vec::new, |(viewer, km)| reasons(codebook, &self.idf, viewer, other, km)),
+            reasons: viewer.map_or_else(Vec::new, |(viewer, km)| {
+                reasons(codebook, &self.idf, viewer, other, km, other.core.share_needs)
+            }),
             support_needs: other.core.share_needs.then(|| codebook.support_needs.ids_of(other.core.support_needs)),
         }
     }

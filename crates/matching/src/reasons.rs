@@ -19,13 +19,16 @@ fn shared_interests(seeker: &MatchProfile, other: &MatchProfile) -> Vec<u16> {
     seeker.interests.iter().copied().filter(|interest| other.interests.binary_search(interest).is_ok()).collect()
 }
 
-/// The reasons for suggesting `other` to `seeker`.
+/// The reasons for suggesting `other` to `seeker`. Shared support needs
+/// are named only when `disclose_needs` (the other person shares theirs; for
+/// reasons both people read, both do).
 pub fn reasons(
     codebook: &Codebook,
     idf: &[f64],
     seeker: &MatchProfile,
     other: &MatchProfile,
     distance_km: f32,
+    disclose_needs: bool,
 ) -> Vec<String> {
     let mut lines = Vec::new();
     let mut interests = shared_interests(seeker, other);
@@ -53,7 +56,7 @@ pub fn reasons(
         lines.push("You can both put in a similar amount each week.".to_owned());
     }
     let shared_needs = seeker.core.support_needs & other.core.support_needs;
-    if other.core.share_needs && shared_needs != 0 && (seeker.core.similar_needs || other.core.similar_needs) {
+    if disclose_needs && shared_needs != 0 && (seeker.core.similar_needs || other.core.similar_needs) {
         let labels: Vec<&str> = codebook
             .support_needs
             .ids_of(shared_needs)

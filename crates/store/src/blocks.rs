@@ -40,14 +40,17 @@ impl From<blocks::Model> for StoredBlock {
 }
 
 impl Store {
-    /// Blocks `blocked` for `blocker`. If an active block between them in
-    /// that direction exists, it is returned unchanged.
+    /// Blocks `blocked` for `blocker`, and withdraws (or ends) every open
+    /// introduction between them as `actor` on the blocker's behalf. If an
+    /// active block between them in that direction exists, it is returned
+    /// unchanged.
     #[tracing::instrument(name = "store.create_block", skip_all, fields(block_id = %id))]
     pub async fn create_block(
         &self,
         id: Uuid,
         blocker: Uuid,
         blocked: Uuid,
+        actor: &crate::introductions::EventActor,
         now: DateTime<Utc>,
     ) -> Result<StoredBlock, StoreError> {
         let now = stored_precision(now);
@@ -70,6 +73,7 @@ impl Store {
         };
         blocks::Entity::insert(row).exec_without_returning(&transaction).await?;
         append_entity_change(&transaction, BLOCK_ENTITY, id, "created", now).await?;
+        crate::introductions::leave_all(&transaction, blocker, Some(blocked), actor, now).await?;
         transaction.commit().await?;
         Ok(StoredBlock { id, blocker, blocked, created_at: now, removed_at: None })
     }

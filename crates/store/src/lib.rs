@@ -20,11 +20,16 @@ mod blocks;
 mod connect;
 mod entities;
 mod error;
+mod introductions;
 mod people;
 
 pub use blocks::{BLOCK_ENTITY, StoredBlock};
 pub use connect::Backend;
 pub use error::StoreError;
+pub use introductions::{
+    Decision, EventActor, INTRODUCTION_ENTITY, IntroductionFilter, IntroductionPair, NewIntroduction, QueueItem,
+    REPORT_ENTITY, Refused, RequestLimits, RequestRefusal, StoredEvent, StoredIntroduction, StoredReport,
+};
 pub use people::{Change, ChangeRecord, PERSON_ENTITY, StoredPerson};
 
 use sea_orm::DatabaseConnection;

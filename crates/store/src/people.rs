@@ -149,6 +149,10 @@ impl Store {
         if result.rows_affected != 1 {
             return Err(StoreError::VersionConflict { current: current.version });
         }
+        if current.authority_code != record.authority_code {
+            // Brokers follow the person to their new area.
+            crate::introductions::move_authority(&transaction, id, &record.authority_code).await?;
+        }
         append_change(&transaction, id, "updated", now).await?;
         transaction.commit().await?;
         Ok(StoredPerson {
@@ -160,18 +164,29 @@ impl Store {
         })
     }
 
-    /// Erases the person: the row goes, an `erased` change is logged (ids
-    /// only), and on SQLite the WAL is checkpointed so that no copy of the
+    /// Erases the person: the row goes, their open introductions are
+    /// withdrawn (or ended) by `actor`, the personal text of introductions,
+    /// events and reports about them is cleared, an `erased` change is
+    /// logged (ids only), and on SQLite the WAL is checkpointed so that no copy of the
     /// person's text is left in the files. Returns `NotFound` if there was
     /// no such person.
     #[tracing::instrument(name = "store.erase_person", skip_all, fields(person_id = %id))]
-    pub async fn erase_person(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn erase_person(
+        &self,
+        id: Uuid,
+        actor: &crate::introductions::EventActor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let now = stored_precision(now);
         let transaction = self.begin_write().await?;
         let deleted = people::Entity::delete_by_id(id).exec(&transaction).await?;
         if deleted.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
+        // Anybody can leave at any moment: their requests end with them, and
+        // the text about them goes; the event skeleton stays.
+        crate::introductions::leave_all(&transaction, id, None, actor, now).await?;
+        crate::introductions::redact_person(&transaction, id, now).await?;
         // Who they blocked, and who blocked them, is about them too.
         crate::entities::blocks::Entity::delete_many()
             .filter(

@@ -97,7 +97,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let load_time = loading.elapsed();
 
     let building = Instant::now();
-    let matcher = Indexes::open(&store, reference.clone(), &folder.path().join("index")).await?;
+    let matcher = Indexes::open(
+        &store,
+        reference.clone(),
+        &folder.path().join("index"),
+        chrono::Duration::days(90),
+        chrono::Utc::now(),
+    )
+    .await?;
     let build_time = building.elapsed();
     let rss_after_build = peak_rss_mib();
 

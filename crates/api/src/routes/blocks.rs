@@ -14,12 +14,12 @@ pub async fn create(
     caller: Caller,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let block = crate::blocks::create(&state.store, &state.indexes, &caller, body.into_inner()).await?;
+    let block = crate::blocks::create(&state.store, &state.indexes, &caller, body.into_inner(), state.clock.now()).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/blocks/{}", block.id))).json(block))
 }
 
 /// `DELETE /v1/blocks/{id}`.
 pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    crate::blocks::remove(&state.store, &state.indexes, &caller, *id).await?;
+    crate::blocks::remove(&state.store, &state.indexes, &caller, *id, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

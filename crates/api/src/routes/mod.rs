@@ -4,6 +4,7 @@
 
 mod blocks;
 mod health;
+mod introductions;
 mod people;
 mod reference;
 mod search;
@@ -75,6 +76,17 @@ fn api_resources() -> Vec<ApiResource> {
         ApiResource::new("/v1/search").on(Method::GET, search::search),
         ApiResource::new("/v1/blocks").on(Method::POST, blocks::create),
         ApiResource::new("/v1/blocks/{id}").on(Method::DELETE, blocks::remove),
+        ApiResource::new("/v1/introductions").on(Method::POST, introductions::create).on(Method::GET, introductions::list),
+        ApiResource::new("/v1/introductions/{id}").on(Method::GET, introductions::read),
+        ApiResource::new("/v1/introductions/{id}/events").on(Method::GET, introductions::events),
+        ApiResource::new("/v1/introductions/{id}/approve").on(Method::POST, introductions::approve),
+        ApiResource::new("/v1/introductions/{id}/decline").on(Method::POST, introductions::decline),
+        ApiResource::new("/v1/introductions/{id}/consent").on(Method::POST, introductions::consent),
+        ApiResource::new("/v1/introductions/{id}/withdraw").on(Method::POST, introductions::withdraw),
+        ApiResource::new("/v1/introductions/{id}/end").on(Method::POST, introductions::end),
+        ApiResource::new("/v1/broker/queue").on(Method::GET, introductions::queue),
+        ApiResource::new("/v1/reports").on(Method::POST, introductions::report),
+        ApiResource::new("/v1/reports/{id}/resolve").on(Method::POST, introductions::resolve_report),
     ]
 }
 

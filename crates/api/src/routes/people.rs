@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use friends_store::StoredPerson;
 use uuid::Uuid;
 
@@ -13,7 +12,7 @@ use crate::startup::AppState;
 use crate::views::{ExportView, PersonView};
 
 fn service(state: &AppState) -> People<'_> {
-    People { store: &state.store, indexes: &state.indexes, reference: &state.reference, now: Utc::now() }
+    People { store: &state.store, indexes: &state.indexes, reference: &state.reference, now: state.clock.now() }
 }
 
 fn if_match(request: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
@@ -32,7 +31,7 @@ fn person_response(
     builder.insert_header((header::ETAG, etag(person.version))).json(PersonView::of(
         person,
         &state.reference.areas,
-        Utc::now(),
+        state.clock.now(),
     ))
 }
 
@@ -82,11 +81,15 @@ pub async fn erase(
 /// `GET /v1/people/{id}/export`.
 pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let (person, changes) = service(&state).export(&caller, *id).await?;
-    let now = Utc::now();
+    let introductions = state.introductions().export(person.id).await?;
+    let reports = state.store.reports_by(person.id).await?.iter().map(crate::reports::ReportView::of).collect();
+    let now = state.clock.now();
     Ok(HttpResponse::Ok().json(ExportView {
         exported_at: now,
         person: PersonView::of(&person, &state.reference.areas, now),
         changes,
+        introductions,
+        reports,
     }))
 }
 

@@ -13,6 +13,6 @@ pub async fn search(
     caller: Caller,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let results = crate::search::search(&state.indexes, &state.reference, &caller, &params)?;
+    let results = crate::search::search(&state.indexes, &state.reference, &caller, &params, state.clock.now())?;
     Ok(HttpResponse::Ok().json(results))
 }

@@ -3,4 +3,8 @@
 
 pub mod blocks;
 pub mod change_log;
+pub mod event_notes;
+pub mod introduction_events;
+pub mod introductions;
 pub mod people;
+pub mod reports;

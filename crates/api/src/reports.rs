@@ -1,0 +1,143 @@
+//! Safeguarding reports (DESIGN §5): a worry about someone goes to the queue
+//! of the brokers for that person's area. The person reported never sees it;
+//! the reporter sees it in their export.
+
+use chrono::{DateTime, Utc};
+use friends_domain::FieldError;
+use friends_domain::access::Role;
+use friends_domain::text::check_text;
+use friends_store::{Store, StoredReport};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::errors::{ApiError, redact_serde_message};
+
+/// Longest reason, in characters.
+pub const REASON_MAX_CHARS: usize = 2000;
+
+/// Body of `POST /v1/reports`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportInput {
+    /// Who raises it: the member, someone their supporter acts for, or a
+    /// broker (themselves, or a person in their area).
+    pub reporter: Uuid,
+    /// The person it is about.
+    pub about: Uuid,
+    /// The worry, in the reporter's words.
+    pub reason: String,
+}
+
+/// Body of `POST /v1/reports/{id}/resolve`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveInput {
+    /// What was done.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A report as brokers and its reporter see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportView {
+    /// Id.
+    pub id: Uuid,
+    /// Who raised it.
+    pub reporter: Uuid,
+    /// Who it is about.
+    pub about: Uuid,
+    /// The worry (`null` once either person was erased).
+    pub reason: Option<String>,
+    /// `open` or `resolved`.
+    pub status: String,
+    /// When it was raised.
+    pub created_at: DateTime<Utc>,
+    /// When a broker resolved it.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl ReportView {
+    /// The view of a stored report.
+    pub fn of(report: &StoredReport) -> Self {
+        Self {
+            id: report.id,
+            reporter: report.reporter,
+            about: report.about,
+            reason: report.reason.clone(),
+            status: report.status.clone(),
+            created_at: report.created_at,
+            resolved_at: report.resolved_at,
+        }
+    }
+}
+
+/// `POST /v1/reports`.
+pub async fn create(store: &Store, caller: &Caller, body: serde_json::Value, now: DateTime<Utc>) -> Result<ReportView, ApiError> {
+    let input: ReportInput = serde_json::from_value(body)
+        .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
+    let reporter_authority = store.person_authority(input.reporter).await?;
+    let may_report = match caller.role {
+        Role::Member => caller.subject == input.reporter && reporter_authority.is_some(),
+        Role::Supporter => caller.acts_for.contains(&input.reporter) && reporter_authority.is_some(),
+        Role::Broker => {
+            caller.subject == input.reporter
+                || reporter_authority.as_deref().is_some_and(|authority| caller.covers(authority))
+        }
+        Role::Admin => {
+            return Err(ApiError::Forbidden {
+                code: "role_not_allowed",
+                detail: "Reports are raised by members, their supporters or brokers.",
+            });
+        }
+    };
+    if !may_report {
+        return Err(ApiError::NotFound);
+    }
+    if input.reporter == input.about {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "about",
+            "same_person",
+            "A report is about someone else.",
+        )]));
+    }
+    let reason =
+        check_text("reason", &input.reason, 1, REASON_MAX_CHARS, true).map_err(|error| ApiError::Validation(vec![error]))?;
+    let actor = caller.event_actor(Some(input.reporter));
+    let report = store.create_report(Uuid::new_v4(), input.reporter, input.about, reason, &actor, now).await?;
+    tracing::info!(report_id = %report.id, role = caller.role.as_str(), "safeguarding report raised");
+    Ok(ReportView::of(&report))
+}
+
+/// `POST /v1/reports/{id}/resolve`: a broker for the reported person's area.
+/// Anyone else may not know the report exists.
+pub async fn resolve(
+    store: &Store,
+    caller: &Caller,
+    id: Uuid,
+    body: Option<serde_json::Value>,
+    now: DateTime<Utc>,
+) -> Result<ReportView, ApiError> {
+    let input: ResolveInput = match body {
+        None => ResolveInput::default(),
+        Some(body) => serde_json::from_value(body)
+            .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?,
+    };
+    let report = store.get_report(id).await?.ok_or(ApiError::NotFound)?;
+    if !(caller.role == Role::Broker && caller.covers(&report.about_authority)) {
+        return Err(ApiError::NotFound);
+    }
+    if report.status != "open" {
+        return Err(ApiError::Conflict { code: "invalid_transition", detail: "The report is already resolved.".into() });
+    }
+    let note = match input.note {
+        None => None,
+        Some(note) => Some(
+            check_text("note", &note, 0, REASON_MAX_CHARS, true).map_err(|error| ApiError::Validation(vec![error]))?,
+        )
+        .filter(|note| !note.is_empty()),
+    };
+    let report = store.resolve_report(id, caller.subject, note, now).await?;
+    tracing::info!(report_id = %id, "safeguarding report resolved");
+    Ok(ReportView::of(&report))
+}

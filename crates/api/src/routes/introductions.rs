@@ -1,0 +1,149 @@
+//! `/v1/introductions`, `/v1/broker/queue` and `/v1/reports`: thin handlers
+//! over [`crate::introductions`] and [`crate::reports`].
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::errors::ApiError;
+use crate::introductions::{ListQuery, QueueQuery};
+use crate::startup::AppState;
+
+/// An optional JSON body: empty means none. A body that is sent must be
+/// `application/json` and valid JSON, like every other body.
+fn optional_json(request: &HttpRequest, body: &web::Bytes) -> Result<Option<serde_json::Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    serde_json::from_slice(body).map(Some).map_err(|_| ApiError::MalformedJson)
+}
+
+/// `POST /v1/introductions`.
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.introductions().request(&caller, body.into_inner()).await?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/introductions/{}", view.id))).json(view))
+}
+
+/// `GET /v1/introductions`.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.introductions().list(&caller, query.into_inner()).await?))
+}
+
+/// `GET /v1/introductions/{id}`.
+pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.introductions().get(&caller, *id).await?))
+}
+
+/// `GET /v1/introductions/{id}/events`.
+pub async fn events(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let items = state.introductions().events(&caller, *id).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": null})))
+}
+
+/// `POST /v1/introductions/{id}/approve`.
+pub async fn approve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let body = optional_json(&request, &body)?;
+    Ok(HttpResponse::Ok().json(state.introductions().approve(&caller, *id, body).await?))
+}
+
+/// `POST /v1/introductions/{id}/decline`.
+pub async fn decline(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let body = optional_json(&request, &body)?;
+    Ok(HttpResponse::Ok().json(state.introductions().decline(&caller, *id, body).await?))
+}
+
+/// `POST /v1/introductions/{id}/consent`.
+pub async fn consent(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.introductions().consent(&caller, *id, body.into_inner()).await?))
+}
+
+/// `POST /v1/introductions/{id}/withdraw`.
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let body = optional_json(&request, &body)?;
+    Ok(HttpResponse::Ok().json(state.introductions().leave(&caller, *id, false, body).await?))
+}
+
+/// `POST /v1/introductions/{id}/end`.
+pub async fn end(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let body = optional_json(&request, &body)?;
+    Ok(HttpResponse::Ok().json(state.introductions().leave(&caller, *id, true, body).await?))
+}
+
+/// `GET /v1/broker/queue`.
+pub async fn queue(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.introductions().queue(&caller, query.into_inner()).await?))
+}
+
+/// `POST /v1/reports`.
+pub async fn report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let report = crate::reports::create(&state.store, &caller, body.into_inner(), state.clock.now()).await?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/reports/{}", report.id))).json(report))
+}
+
+/// `POST /v1/reports/{id}/resolve`.
+pub async fn resolve_report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let body = optional_json(&request, &body)?;
+    let report = crate::reports::resolve(&state.store, &caller, *id, body, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
