@@ -16,6 +16,7 @@ mod concurrency;
 mod contract;
 mod crash;
 mod hygiene;
+mod introductions;
 mod nodes;
 mod people;
 mod privacy;
