@@ -238,7 +238,10 @@ impl MigrationTrait for Migration {
         manager.drop_table(Table::drop().table(EventNotes::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(IntroductionEvents::Table).to_owned()).await?;
         if manager.get_database_backend() == DatabaseBackend::Postgres {
-            manager.get_connection().execute_unprepared("DROP FUNCTION IF EXISTS introduction_events_append_only()").await?;
+            manager
+                .get_connection()
+                .execute_unprepared("DROP FUNCTION IF EXISTS introduction_events_append_only()")
+                .await?;
         }
         manager.drop_table(Table::drop().table(Introductions::Table).to_owned()).await
     }

@@ -242,10 +242,16 @@ async fn refused_requests_store_nothing() {
 
     // Paused or hidden recipients do not exist for requests.
     let bea_path = format!("/v1/people/{}", world.bea);
-    let pause = world.app.send(Method::PATCH, &bea_path, Some(&world.bea_token), Some(&json!({"status": "paused"})), Some("*")).await;
+    let pause = world
+        .app
+        .send(Method::PATCH, &bea_path, Some(&world.bea_token), Some(&json!({"status": "paused"})), Some("*"))
+        .await;
     assert_eq!(pause.status(), 200);
     assert_problem(post(&world.ada_token, ok.clone()).await, 404, "not_found").await;
-    let resume = world.app.send(Method::PATCH, &bea_path, Some(&world.bea_token), Some(&json!({"status": "active"})), Some("*")).await;
+    let resume = world
+        .app
+        .send(Method::PATCH, &bea_path, Some(&world.bea_token), Some(&json!({"status": "active"})), Some("*"))
+        .await;
     assert_eq!(resume.status(), 200);
     assert_eq!(introductions_count(&world).await, 0, "nothing was stored");
 
@@ -283,7 +289,8 @@ async fn a_decline_holds_the_pair_apart_for_the_cooldown() {
     let response = world.app.send(Method::POST, "/v1/introductions", Some(&world.ada_token), Some(&again), None).await;
     assert_problem(response, 409, "cooldown").await;
     let reverse = json!({"from": world.bea, "to": world.ada});
-    let response = world.app.send(Method::POST, "/v1/introductions", Some(&world.bea_token), Some(&reverse), None).await;
+    let response =
+        world.app.send(Method::POST, "/v1/introductions", Some(&world.bea_token), Some(&reverse), None).await;
     assert_problem(response, 409, "cooldown").await;
     assert!(!world.suggested_to(world.ada, &world.ada_token).await.contains(&world.bea.to_string()));
 
@@ -421,7 +428,8 @@ async fn erasure_withdraws_requests_and_strips_their_text_but_keeps_the_trail() 
     let (status, _) = world.act(id, "approve", &world.broker, json!({"note": "Quokka-canary-note"})).await;
     assert_eq!(status, 200);
     let before = world.events(id, &world.broker).await;
-    let (status, _) = call(&world.app, Method::DELETE, &format!("/v1/people/{}", world.ada), &world.ada_token, None).await;
+    let (status, _) =
+        call(&world.app, Method::DELETE, &format!("/v1/people/{}", world.ada), &world.ada_token, None).await;
     assert_eq!(status, 204);
     let (_, view) = world.read(id, &world.bea_token).await;
     assert_eq!(view["status"], "withdrawn");
@@ -502,7 +510,8 @@ async fn reports_reach_the_brokers_for_the_area_and_never_the_person_reported() 
     for token in [&world.broker_elsewhere, &world.ada_token, &world.bea_token] {
         assert_eq!(call(&world.app, Method::POST, &resolve, token, None).await.0, 404);
     }
-    let (status, resolved) = call(&world.app, Method::POST, &resolve, &world.broker, Some(json!({"note": "Spoke to both."}))).await;
+    let (status, resolved) =
+        call(&world.app, Method::POST, &resolve, &world.broker, Some(json!({"note": "Spoke to both."}))).await;
     assert_eq!((status, resolved["status"].as_str()), (200, Some("resolved")));
     let (_, queue) = call(&world.app, Method::GET, "/v1/broker/queue", &world.broker, None).await;
     assert_eq!(queue["items"], json!([]));
@@ -639,7 +648,9 @@ async fn racing_consents(world: Arc<World>) {
         world.approve(id).await;
         let consent = {
             let world = world.clone();
-            tokio::spawn(async move { world.act(id, "consent", &world.bea_token, json!({"decision": "accept"})).await.0 })
+            tokio::spawn(
+                async move { world.act(id, "consent", &world.bea_token, json!({"decision": "accept"})).await.0 },
+            )
         };
         let withdraw = {
             let world = world.clone();

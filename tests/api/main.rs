@@ -13,6 +13,7 @@ mod auth;
 mod blocks;
 mod cli;
 mod concurrency;
+mod consent_sequences;
 mod contract;
 mod crash;
 mod hygiene;

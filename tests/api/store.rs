@@ -86,7 +86,10 @@ async fn versions_are_optimistic_and_every_write_appends_one_change() {
         assert!(matches!(stale, Err(StoreError::VersionConflict { current: 2 })), "{backend:?}: {stale:?}");
         assert!(matches!(store.update_person(Uuid::new_v4(), 1, &first, now).await, Err(StoreError::NotFound)));
         assert!(store.erase_person(id, &friends_store::EventActor::system(), now).await.is_ok());
-        assert!(matches!(store.erase_person(id, &friends_store::EventActor::system(), now).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            store.erase_person(id, &friends_store::EventActor::system(), now).await,
+            Err(StoreError::NotFound)
+        ));
 
         let Ok(changes) = store.person_changes(id).await else { panic!("changes") };
         let operations: Vec<&str> = changes.iter().map(|change| change.operation.as_str()).collect();

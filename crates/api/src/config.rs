@@ -144,11 +144,9 @@ impl Settings {
             .map_err(|_| ConfigError("FRIENDS_WORKERS must be a whole number".into()))?;
         let number = |name: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
             let Some(value) = read(name) else { return Ok(default) };
-            value
-                .parse::<u32>()
-                .ok()
-                .filter(|value| range.contains(value))
-                .ok_or_else(|| ConfigError(format!("{name} must be a whole number from {} to {}", range.start(), range.end())))
+            value.parse::<u32>().ok().filter(|value| range.contains(value)).ok_or_else(|| {
+                ConfigError(format!("{name} must be a whole number from {} to {}", range.start(), range.end()))
+            })
         };
         let defaults = IntroductionSettings::default();
         let introductions = IntroductionSettings {

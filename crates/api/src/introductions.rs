@@ -249,7 +249,8 @@ fn optional_text(field: &str, value: Option<String>, max: usize, newlines: bool)
     match value {
         None => Ok(None),
         Some(value) => {
-            let text = check_text(field, &value, 0, max, newlines).map_err(|error| ApiError::Validation(vec![error]))?;
+            let text =
+                check_text(field, &value, 0, max, newlines).map_err(|error| ApiError::Validation(vec![error]))?;
             Ok((!text.is_empty()).then_some(text))
         }
     }
@@ -322,10 +323,8 @@ impl Introductions<'_> {
         }
         // The pair must pass every hard filter both ways, as a suggestion
         // would; anything else is answered as if the person did not exist.
-        let reasons = self
-            .indexes
-            .read(|population| population.pair_reasons(input.from, input.to))?
-            .ok_or(ApiError::NotFound)?;
+        let reasons =
+            self.indexes.read(|population| population.pair_reasons(input.from, input.to))?.ok_or(ApiError::NotFound)?;
         let flags: Vec<String> = message
             .as_deref()
             .map(|message| money_flags(message).into_iter().map(|flag| flag.as_str().to_owned()).collect())
@@ -402,7 +401,12 @@ impl Introductions<'_> {
     }
 
     /// `POST /v1/introductions/{id}/consent`.
-    pub async fn consent(&self, caller: &Caller, id: Uuid, body: serde_json::Value) -> Result<IntroductionView, ApiError> {
+    pub async fn consent(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        body: serde_json::Value,
+    ) -> Result<IntroductionView, ApiError> {
         let input: ConsentInput = serde_json::from_value(body)
             .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
         let supported_by = optional_text("supported_by", input.supported_by, SUPPORTED_BY_MAX_CHARS, false)?;
@@ -489,7 +493,9 @@ impl Introductions<'_> {
                 received_by: caller.acts_for.clone(),
                 ..IntroductionFilter::default()
             },
-            Role::Broker => IntroductionFilter { authorities: caller.authorities.clone(), ..IntroductionFilter::default() },
+            Role::Broker => {
+                IntroductionFilter { authorities: caller.authorities.clone(), ..IntroductionFilter::default() }
+            }
             Role::Admin => IntroductionFilter { all: true, ..IntroductionFilter::default() },
         };
         if let Some(person) = query.person {
@@ -525,11 +531,8 @@ impl Introductions<'_> {
                 break;
             }
         }
-        let next_cursor = if after.is_some() {
-            items.last().map(|last| encode_cursor(last.created_at, last.id))
-        } else {
-            None
-        };
+        let next_cursor =
+            if after.is_some() { items.last().map(|last| encode_cursor(last.created_at, last.id)) } else { None };
         Ok(Page { items, next_cursor })
     }
 
@@ -569,9 +572,7 @@ impl Introductions<'_> {
                 QueueItem::Introduction(introduction) => QueueItemView::Introduction {
                     waiting_seconds,
                     waiting,
-                    introduction: Box::new(
-                        self.view_as(introduction, Perspective::Broker).await?,
-                    ),
+                    introduction: Box::new(self.view_as(introduction, Perspective::Broker).await?),
                 },
                 QueueItem::Report(report) => {
                     QueueItemView::Report { waiting_seconds, waiting, report: crate::reports::ReportView::of(report) }
@@ -726,8 +727,7 @@ fn event_side(introduction: &StoredIntroduction, event: &StoredEvent) -> Option<
 /// One event as `perspective` reads it.
 pub fn event_view(introduction: &StoredIntroduction, event: &StoredEvent, perspective: Perspective) -> EventView {
     let side = event_side(introduction, event);
-    let hidden =
-        perspective == Perspective::Side(Party::Requester) && hidden_from_requester(event.to_status, side);
+    let hidden = perspective == Perspective::Side(Party::Requester) && hidden_from_requester(event.to_status, side);
     let own_side = matches!(perspective, Perspective::Side(party) if Some(party) == side);
     let broker = shows_notes(perspective);
     if hidden {

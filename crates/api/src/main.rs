@@ -147,15 +147,15 @@ async fn reindex(settings: &Settings) -> Result<(), String> {
         }
         std::fs::remove_dir_all(&folder).map_err(|error| format!("{}: {error}", folder.display()))?;
     }
-    let indexes =
-        friends_api::indexes::Indexes::open(
-            &store,
-            reference,
-            &folder,
-            settings.introductions.limits().cooldown,
-            chrono::Utc::now(),
-        )
-        .await.map_err(|error| error.to_string())?;
+    let indexes = friends_api::indexes::Indexes::open(
+        &store,
+        reference,
+        &folder,
+        settings.introductions.limits().cooldown,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|error| error.to_string())?;
     println!("search index rebuilt: {} people findable", indexes.search().len());
     Ok(())
 }

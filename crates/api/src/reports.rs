@@ -73,7 +73,12 @@ impl ReportView {
 }
 
 /// `POST /v1/reports`.
-pub async fn create(store: &Store, caller: &Caller, body: serde_json::Value, now: DateTime<Utc>) -> Result<ReportView, ApiError> {
+pub async fn create(
+    store: &Store,
+    caller: &Caller,
+    body: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<ReportView, ApiError> {
     let input: ReportInput = serde_json::from_value(body)
         .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
     let reporter_authority = store.person_authority(input.reporter).await?;
@@ -101,8 +106,8 @@ pub async fn create(store: &Store, caller: &Caller, body: serde_json::Value, now
             "A report is about someone else.",
         )]));
     }
-    let reason =
-        check_text("reason", &input.reason, 1, REASON_MAX_CHARS, true).map_err(|error| ApiError::Validation(vec![error]))?;
+    let reason = check_text("reason", &input.reason, 1, REASON_MAX_CHARS, true)
+        .map_err(|error| ApiError::Validation(vec![error]))?;
     let actor = caller.event_actor(Some(input.reporter));
     let report = store.create_report(Uuid::new_v4(), input.reporter, input.about, reason, &actor, now).await?;
     tracing::info!(report_id = %report.id, role = caller.role.as_str(), "safeguarding report raised");
@@ -128,7 +133,10 @@ pub async fn resolve(
         return Err(ApiError::NotFound);
     }
     if report.status != "open" {
-        return Err(ApiError::Conflict { code: "invalid_transition", detail: "The report is already resolved.".into() });
+        return Err(ApiError::Conflict {
+            code: "invalid_transition",
+            detail: "The report is already resolved.".into(),
+        });
     }
     let note = match input.note {
         None => None,

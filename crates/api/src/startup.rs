@@ -11,10 +11,10 @@ use friends_store::Store;
 
 use crate::auth::TokenVerifier;
 use crate::clock::Clock;
-use crate::introductions::Introductions;
 use crate::config::Settings;
 use crate::errors::{json_error, path_error, problem_for_bare_errors, query_error};
 use crate::indexes::{Indexes, spawn_follower};
+use crate::introductions::Introductions;
 use crate::reference::Reference;
 use crate::telemetry::request_context;
 

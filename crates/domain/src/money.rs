@@ -84,9 +84,9 @@ pub fn money_flags(message: &str) -> Vec<MoneyFlag> {
         flags.push(MoneyFlag::BankDetails);
     }
     let phone = digits.iter().any(|groups| (10..=12).contains(&groups.iter().sum::<usize>()));
-    let email = message.split_whitespace().any(|word| {
-        word.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-    });
+    let email = message
+        .split_whitespace()
+        .any(|word| word.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.')));
     if phone || email {
         flags.push(MoneyFlag::ContactDetails);
     }

@@ -623,7 +623,10 @@ impl Store {
             .all(&transaction)
             .await?;
         let findable = |id: Uuid| {
-            found.iter().find(|person| person.id == id).filter(|person| person.status == "active" && person.discoverable)
+            found
+                .iter()
+                .find(|person| person.id == id)
+                .filter(|person| person.status == "active" && person.discoverable)
         };
         let (Some(requester), Some(recipient)) = (findable(new.requester), findable(new.recipient)) else {
             return Ok(Err(RequestRefusal::NotFound));
@@ -656,10 +659,8 @@ impl Store {
         let waiting = introductions::Entity::find()
             .filter(introductions::Column::Requester.eq(new.requester))
             .filter(
-                introductions::Column::Status.is_in([
-                    IntroductionStatus::PendingReview.as_str(),
-                    IntroductionStatus::AwaitingConsent.as_str(),
-                ]),
+                introductions::Column::Status
+                    .is_in([IntroductionStatus::PendingReview.as_str(), IntroductionStatus::AwaitingConsent.as_str()]),
             )
             .count(&transaction)
             .await?;
@@ -783,10 +784,8 @@ impl Store {
         let transaction = self.begin_write().await?;
         let rows = introductions::Entity::find()
             .filter(
-                introductions::Column::Status.is_in([
-                    IntroductionStatus::PendingReview.as_str(),
-                    IntroductionStatus::AwaitingConsent.as_str(),
-                ]),
+                introductions::Column::Status
+                    .is_in([IntroductionStatus::PendingReview.as_str(), IntroductionStatus::AwaitingConsent.as_str()]),
             )
             .filter(introductions::Column::LastActionAt.lte(due_before))
             .order_by_asc(introductions::Column::LastActionAt)
@@ -796,8 +795,13 @@ impl Store {
         let mut expired = Vec::with_capacity(rows.len());
         for row in rows {
             let current = from_row(row)?;
-            let decision =
-                Decision { action: Action::Expire, by: None, actor: EventActor::system(), note: None, supported_by: None };
+            let decision = Decision {
+                action: Action::Expire,
+                by: None,
+                actor: EventActor::system(),
+                note: None,
+                supported_by: None,
+            };
             if transition(&transaction, &current, decision, now).await?.is_ok() {
                 expired.push(current.id);
             }
@@ -813,7 +817,8 @@ impl Store {
             .order_by_asc(introduction_events::Column::Seq)
             .all(&self.db)
             .await?;
-        let notes = event_notes::Entity::find().filter(event_notes::Column::IntroductionId.eq(id)).all(&self.db).await?;
+        let notes =
+            event_notes::Entity::find().filter(event_notes::Column::IntroductionId.eq(id)).all(&self.db).await?;
         rows.into_iter()
             .map(|row| {
                 let text = notes.iter().find(|note| note.event_seq == row.seq);
@@ -928,11 +933,10 @@ impl Store {
                         .add(introductions::Column::Id.gt(id)),
                 ),
             );
-            open_reports = open_reports.filter(
-                Condition::any()
-                    .add(reports::Column::CreatedAt.gt(created_at))
-                    .add(Condition::all().add(reports::Column::CreatedAt.eq(created_at)).add(reports::Column::Id.gt(id))),
-            );
+            open_reports =
+                open_reports.filter(Condition::any().add(reports::Column::CreatedAt.gt(created_at)).add(
+                    Condition::all().add(reports::Column::CreatedAt.eq(created_at)).add(reports::Column::Id.gt(id)),
+                ));
         }
         let requests = requests
             .order_by_asc(introductions::Column::CreatedAt)

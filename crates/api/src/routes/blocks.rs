@@ -14,7 +14,8 @@ pub async fn create(
     caller: Caller,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let block = crate::blocks::create(&state.store, &state.indexes, &caller, body.into_inner(), state.clock.now()).await?;
+    let block =
+        crate::blocks::create(&state.store, &state.indexes, &caller, body.into_inner(), state.clock.now()).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/blocks/{}", block.id))).json(block))
 }
 

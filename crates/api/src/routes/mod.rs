@@ -76,7 +76,9 @@ fn api_resources() -> Vec<ApiResource> {
         ApiResource::new("/v1/search").on(Method::GET, search::search),
         ApiResource::new("/v1/blocks").on(Method::POST, blocks::create),
         ApiResource::new("/v1/blocks/{id}").on(Method::DELETE, blocks::remove),
-        ApiResource::new("/v1/introductions").on(Method::POST, introductions::create).on(Method::GET, introductions::list),
+        ApiResource::new("/v1/introductions")
+            .on(Method::POST, introductions::create)
+            .on(Method::GET, introductions::list),
         ApiResource::new("/v1/introductions/{id}").on(Method::GET, introductions::read),
         ApiResource::new("/v1/introductions/{id}/events").on(Method::GET, introductions::events),
         ApiResource::new("/v1/introductions/{id}/approve").on(Method::POST, introductions::approve),
