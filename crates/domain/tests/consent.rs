@@ -200,18 +200,20 @@ proptest! {
                         });
                     }
                 }
-                Step::Block(_) | Step::Erase(_) => {
+                Step::Block(who) | Step::Erase(who) => {
                     // Both withdraw (or end) every open introduction between
                     // the two, on the blocker's or erased person's behalf.
-                    if let Some(intro) = current.as_mut() {
-                        if let Some(action) = leaving_action(intro.state.status) {
-                            let (next, transition) = apply(intro.state, action, now)
-                                .map_err(|error| TestCaseError::fail(error.to_string()))?;
-                            prop_assert!(on_the_diagram(transition.from, transition.to));
-                            intro.state = next;
-                            intro.events += 1;
-                            intro.left = true;
-                        }
+                    let side = if matches!(who, Who::Ada | Who::AdaSupporter) { Party::Requester } else { Party::Recipient };
+                    if let Some(intro) = current.as_mut()
+                        && let Some(action) = leaving_action(intro.state.status)
+                    {
+                        let (next, transition) = apply(intro.state, action, now)
+                            .map_err(|error| TestCaseError::fail(error.to_string()))?;
+                        prop_assert!(on_the_diagram(transition.from, transition.to));
+                        intro.state = next;
+                        intro.events += 1;
+                        intro.left = true;
+                        intro.closed_by = Some(side);
                     }
                     if matches!(step, Step::Block(_)) { blocked = true } else { erased = true }
                 }

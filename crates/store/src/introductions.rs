@@ -395,16 +395,23 @@ fn open_statuses() -> [&'static str; 3] {
     ]
 }
 
+/// What one event records, before it has a position.
+struct NewEvent<'a> {
+    action: &'a str,
+    actor: &'a EventActor,
+    from: Option<IntroductionStatus>,
+    to: IntroductionStatus,
+    note: Option<String>,
+    supported_by: Option<String>,
+}
+
 async fn append_event(
     transaction: &impl ConnectionTrait,
     introduction_id: Uuid,
-    action: &str,
-    actor: &EventActor,
-    from: Option<IntroductionStatus>,
-    to: IntroductionStatus,
-    text: (Option<String>, Option<String>),
+    event: NewEvent<'_>,
     now: DateTime<Utc>,
 ) -> Result<StoredEvent, StoreError> {
+    let NewEvent { action, actor, from, to, note, supported_by } = event;
     let row = introduction_events::ActiveModel {
         seq: NotSet,
         introduction_id: Set(introduction_id),
@@ -417,7 +424,6 @@ async fn append_event(
         to_status: Set(to.as_str().to_owned()),
     };
     let seq = introduction_events::Entity::insert(row).exec(transaction).await?.last_insert_id;
-    let (note, supported_by) = text;
     if note.is_some() || supported_by.is_some() {
         let row = event_notes::ActiveModel {
             event_seq: Set(seq),
@@ -492,17 +498,15 @@ async fn transition(
         // The write lock makes this unreachable; refuse rather than guess.
         return Err(StoreError::VersionConflict { current: current.version });
     }
-    let event = append_event(
-        transaction,
-        current.id,
-        action_name(decision.action),
-        &decision.actor,
-        Some(step.from),
-        step.to,
-        (decision.note, decision.supported_by),
-        now,
-    )
-    .await?;
+    let event = NewEvent {
+        action: action_name(decision.action),
+        actor: &decision.actor,
+        from: Some(step.from),
+        to: step.to,
+        note: decision.note,
+        supported_by: decision.supported_by,
+    };
+    let event = append_event(transaction, current.id, event, now).await?;
     append_entity_change(transaction, INTRODUCTION_ENTITY, current.id, "updated", now).await?;
     Ok(Ok((next, event)))
 }
@@ -716,7 +720,15 @@ impl Store {
         };
         introductions::Entity::insert(row).exec_without_returning(&transaction).await?;
         let actor = EventActor { on_behalf_of: Some(new.requester), ..new.actor };
-        append_event(&transaction, new.id, "requested", &actor, None, state.status, (None, None), now).await?;
+        let event = NewEvent {
+            action: "requested",
+            actor: &actor,
+            from: None,
+            to: state.status,
+            note: None,
+            supported_by: None,
+        };
+        append_event(&transaction, new.id, event, now).await?;
         append_entity_change(&transaction, INTRODUCTION_ENTITY, new.id, "created", now).await?;
         transaction.commit().await?;
         Ok(Ok(introduction))
