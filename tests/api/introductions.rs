@@ -13,7 +13,7 @@ use crate::helpers::*;
 
 /// Two members in Richmond who suit each other, and everyone around them.
 pub struct World {
-    pub app: TestApp,
+    pub app: Arc<TestApp>,
     pub ada: Uuid,
     pub ada_token: String,
     pub bea: Uuid,
@@ -29,10 +29,11 @@ pub struct World {
 pub const BEA_EMAIL: &str = "bea.synthetic@example.org";
 
 pub async fn world() -> World {
-    world_on(spawn_app().await).await
+    world_on(Arc::new(spawn_app().await)).await
 }
 
-pub async fn world_on(app: TestApp) -> World {
+/// Two new members (and their supporters) on an app that may hold others.
+pub async fn world_on(app: Arc<TestApp>) -> World {
     let (ada, bea) = (Uuid::new_v4(), Uuid::new_v4());
     let ada_token = app.token(Role::Member, ada);
     let bea_token = app.token(Role::Member, bea);
@@ -676,4 +677,62 @@ async fn racing_consents(world: Arc<World>) {
 #[tokio::test]
 async fn racing_actions_have_exactly_one_outcome_each() {
     racing_consents(Arc::new(world().await)).await;
+}
+
+#[tokio::test]
+async fn people_with_many_waiting_requests_are_ranked_down_not_hidden() {
+    let app = spawn_app().await;
+    let (seeker, seeker_token) = app.member_in("TW9").await;
+    let (popular, _) = app.member_in("TW9").await;
+    let (other, _) = app.member_in("TW9").await;
+    let (before_popular, before_other) = scores(&app, seeker, &seeker_token, [popular, other]).await;
+    assert!(before_popular.is_some() && before_popular == before_other, "identical profiles score alike");
+    // Five people ask to meet the same person: the exposure cap (5) is hit.
+    for _ in 0..5 {
+        let (asker, asker_token) = app.member_in("TW9").await;
+        let body = json!({"from": asker, "to": popular});
+        assert_eq!(call(&app, Method::POST, "/v1/introductions", &asker_token, Some(body)).await.0, 201);
+    }
+    let (after_popular, after_other) = scores(&app, seeker, &seeker_token, [popular, other]).await;
+    assert_eq!(after_other, before_other);
+    let (Some(after_popular), Some(before_popular)) = (after_popular, before_popular) else {
+        panic!("the popular person is still suggested");
+    };
+    assert!((after_popular - before_popular / 2.0).abs() < 0.002, "{after_popular} vs {before_popular}");
+}
+
+/// The suggestion scores of two people for `seeker`.
+async fn scores(app: &TestApp, seeker: Uuid, token: &str, people: [Uuid; 2]) -> (Option<f64>, Option<f64>) {
+    let (status, body) =
+        call(app, Method::GET, &format!("/v1/people/{seeker}/suggestions?limit=50"), token, None).await;
+    assert_eq!(status, 200);
+    let score_of = |id: Uuid| {
+        body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|card| card["person_id"] == id.to_string()))
+            .and_then(|card| card["score"].as_f64())
+    };
+    (score_of(people[0]), score_of(people[1]))
+}
+
+#[tokio::test]
+async fn a_node_that_starts_later_builds_the_exclusions_from_the_database() {
+    let world = world().await;
+    let id = world.request("Hi").await;
+    let url = world.app.database_url.clone();
+    let backend = world.app.backend;
+    let later = spawn_app_with(backend, move |settings| {
+        settings.database_url = Some(friends_api::config::Secret::new(url));
+    })
+    .await;
+    let (status, body) =
+        call(&later, Method::GET, &format!("/v1/people/{}/suggestions?limit=50", world.ada), &world.ada_token, None)
+            .await;
+    assert_eq!(status, 200, "{body}");
+    let ids: Vec<&str> = body["items"]
+        .as_array()
+        .map_or_else(Vec::new, |items| items.iter().filter_map(|card| card["person_id"].as_str()).collect());
+    assert!(!ids.contains(&world.bea.to_string().as_str()), "an open request keeps them apart on every node");
+    let (status, view) = call(&later, Method::GET, &format!("/v1/introductions/{id}"), &world.ada_token, None).await;
+    assert_eq!((status, view["status"].as_str()), (200, Some("pending_review")));
 }
