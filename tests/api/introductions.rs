@@ -318,6 +318,30 @@ async fn a_requester_has_at_most_five_waiting_requests() {
             assert_problem(response, 429, "limit_reached").await;
         }
     }
+    // Pages of two: every request once, newest first, then no cursor.
+    let mut seen = Vec::new();
+    let mut path = "/v1/introductions?limit=2".to_owned();
+    loop {
+        let (status, page) = call(&app, Method::GET, &path, &ada_token, None).await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|item| {
+            let at = item["created_at"].as_str().and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok());
+            (at, item["id"].to_string())
+        }));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/introductions?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    let mut newest_first = seen.clone();
+    newest_first.sort_by(|left, right| right.cmp(left));
+    assert_eq!(seen, newest_first);
+    let (status, _) = call(&app, Method::GET, "/v1/introductions?cursor=nonsense", &ada_token, None).await;
+    assert_eq!(status, 422);
+
     // Withdrawing one frees a place.
     let (_, list) = call(&app, Method::GET, "/v1/introductions", &ada_token, None).await;
     let id = list["items"][0]["id"].as_str().unwrap_or_default().to_owned();

@@ -44,6 +44,26 @@ async fn canary_personal_data_never_appears_in_the_logs() {
     app.send(Method::GET, "/v1/areas/outcodes/TW9%207QX", None, None, None).await;
     app.send(Method::GET, &format!("/v1/people/{id}?q={CANARY_NAME}"), Some(&token), None, None).await;
     app.send(Method::GET, &path, Some(&format!("{token}x")), None, None).await;
+
+    // Introductions: messages, notes, reasons and reports are personal text.
+    let (bea, bea_token) = app.member_in("TW9").await;
+    let broker = app.token_with(Role::Broker, Uuid::new_v4(), vec![], vec![RICHMOND]);
+    let request = json!({"from": id, "to": bea, "message": "Quokka-canary-message"});
+    let created =
+        json_body(app.send(Method::POST, "/v1/introductions", Some(&token), Some(&request), None).await).await;
+    let intro = format!("/v1/introductions/{}", created["id"].as_str().unwrap_or_default());
+    let note = json!({"note": "Quokka-canary-note"});
+    app.send(Method::POST, &format!("{intro}/approve"), Some(&broker), Some(&note), None).await;
+    let reason = json!({"reason": "Zephyr-decline-reason"});
+    app.send(Method::POST, &format!("{intro}/decline"), Some(&broker), Some(&reason), None).await;
+    let consent = json!({"decision": "accept", "supported_by": "Quokka-canary-note"});
+    app.send(Method::POST, &format!("{intro}/consent"), Some(&bea_token), Some(&consent), None).await;
+    let bad = json!({"from": id, "to": bea, "message": "Zephyr-decline-reason\u{7}"});
+    app.send(Method::POST, "/v1/introductions", Some(&token), Some(&bad), None).await;
+    let report = json!({"reporter": bea, "about": id, "reason": "Asked me for money twice"});
+    app.send(Method::POST, "/v1/reports", Some(&bea_token), Some(&report), None).await;
+    app.send(Method::GET, "/v1/broker/queue", Some(&broker), None, None).await;
+    app.send(Method::GET, &format!("{intro}/events"), Some(&token), None, None).await;
     app.send(Method::DELETE, &path, Some(&token), None, None).await;
 
     let logs = match captured_logs().lock() {
