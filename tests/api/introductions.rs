@@ -638,6 +638,29 @@ async fn every_introduction_route_by_every_role_and_relationship() {
             let _ = world.act(id, "end", &world.ada_token, json!({})).await;
         }
     }
+    // Asking on Ada's behalf, and listing Ada's introductions.
+    for who in EVERYONE {
+        let want = match who {
+            Who::Requester | Who::RequesterSupporter | Who::Broker => 201,
+            Who::Admin => 403,
+            _ => 404,
+        };
+        let body = json!({"from": world.ada, "to": world.bea});
+        let (status, view) = call(&world.app, Method::POST, "/v1/introductions", world.token_of(who), Some(body)).await;
+        assert_eq!(status, want, "request by {who:?}: {view}");
+        if let Some(id) = view["id"].as_str() {
+            let (status, _) =
+                call(&world.app, Method::POST, &format!("/v1/introductions/{id}/withdraw"), &world.ada_token, None)
+                    .await;
+            assert_eq!(status, 200);
+        }
+        let want = match who {
+            Who::Requester | Who::RequesterSupporter | Who::Broker | Who::Admin => 200,
+            _ => 404,
+        };
+        let path = format!("/v1/introductions?person={}", world.ada);
+        assert_eq!(call(&world.app, Method::GET, &path, world.token_of(who), None).await.0, want, "list by {who:?}");
+    }
     // Before approval the recipient's side may not know the request exists.
     let id = world.request("Hi").await;
     for who in [Who::Recipient, Who::RecipientSupporter] {
