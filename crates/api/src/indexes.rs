@@ -109,6 +109,15 @@ pub fn search_document(reference: &Reference, person: &StoredPerson) -> SearchDo
     }
 }
 
+async fn finish_adding(
+    adding: tokio::task::JoinHandle<Result<(), friends_search::IndexError>>,
+) -> Result<(), IndexesError> {
+    match adding.await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(IndexesError::Poisoned(Poisoned)),
+    }
+}
+
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, friends_search::IndexError> + Send + 'static,
 ) -> Result<T, IndexesError> {
@@ -158,23 +167,33 @@ impl Indexes {
             blocking(move || search.start_rebuild()).await?;
         }
         let mut after = None;
+        // At most one page is being handed to the index writer while the
+        // next one loads from the database and goes into the matcher.
+        let mut adding: Option<tokio::task::JoinHandle<Result<(), friends_search::IndexError>>> = None;
         loop {
             let page = store.people_page(after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
-            population.apply(page.iter().map(|person| (person.id, Some(&person.record))));
             if rebuilding {
                 // Pages go to the writer as they come, so that indexing (on
-                // the writer's thread) overlaps with loading the next page
+                // the writer's threads) overlaps with loading the next page
                 // and the whole population is never held twice.
                 let documents: Vec<SearchDocument> = page
                     .iter()
                     .filter(|person| findable(&person.record))
                     .map(|person| search_document(&reference, person))
                     .collect();
+                if let Some(previous) = adding.take() {
+                    finish_adding(previous).await?;
+                }
                 let search = search.clone();
-                blocking(move || search.add(&documents)).await?;
+                let span = tracing::Span::current();
+                adding = Some(tokio::task::spawn_blocking(move || span.in_scope(|| search.add(&documents))));
             }
+            population.apply(page.iter().map(|person| (person.id, Some(&person.record))));
+        }
+        if let Some(previous) = adding.take() {
+            finish_adding(previous).await?;
         }
         let mut exclusions = Exclusions::new(cooldown);
         for block in store.active_blocks().await? {

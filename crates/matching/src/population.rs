@@ -308,14 +308,55 @@ impl Population {
     }
 
     /// The fast path: districts within the seeker's travel limit, nearest
-    /// first; in each, only people whose own limit reaches the seeker.
+    /// first; in each, only people whose own limit reaches the seeker. A
+    /// large scan is split over two threads (see [`Self::suggest_split_from`]).
     pub fn suggest(&self, query: &Query<'_>) -> Vec<Suggestion> {
+        self.suggest_split_from(query, SPLIT_FROM)
+    }
+
+    /// The fast path, split over two threads once the districts in reach
+    /// hold at least `split_from` people. Each half keeps its own top N and
+    /// both share the higher of their floors (a person below a half's full
+    /// top N cannot be in the overall top N), so the merged result is the
+    /// same as one thread's. Exposed for the property tests, which force the
+    /// split on small populations.
+    pub fn suggest_split_from(&self, query: &Query<'_>, split_from: usize) -> Vec<Suggestion> {
         let Some(seeker) = self.seeker(query) else { return Vec::new() };
-        let mut top = TopN::new(query.limit);
-        for &(district, distance_km) in self.districts.neighbours(seeker.side.core.district) {
-            if distance_km > seeker.side.core.travel_km {
-                break;
-            }
+        let reach: Vec<(u16, f32)> = self
+            .districts
+            .neighbours(seeker.side.core.district)
+            .iter()
+            .take_while(|(_, distance_km)| *distance_km <= seeker.side.core.travel_km)
+            .copied()
+            .collect();
+        let people: usize = reach.iter().map(|(district, _)| self.by_district[usize::from(*district)].len()).sum();
+        let shared_floor = SharedFloor::default();
+        if people < split_from || reach.len() < 2 {
+            return self.scan(&seeker, reach.iter(), query.limit, &shared_floor).into_sorted();
+        }
+        // Alternate districts between the halves, so that both get near and
+        // far ones (and with them similar amounts of work).
+        let (even, odd) = rayon::join(
+            || self.scan(&seeker, reach.iter().step_by(2), query.limit, &shared_floor),
+            || self.scan(&seeker, reach.iter().skip(1).step_by(2), query.limit, &shared_floor),
+        );
+        let mut top = even;
+        for suggestion in odd.into_sorted() {
+            top.offer(suggestion);
+        }
+        top.into_sorted()
+    }
+
+    /// Scans `districts` for the seeker into a top N.
+    fn scan<'d>(
+        &self,
+        seeker: &Seeker<'_>,
+        districts: impl Iterator<Item = &'d (u16, f32)>,
+        limit: usize,
+        shared_floor: &SharedFloor,
+    ) -> TopN {
+        let mut top = TopN::new(limit);
+        for &(district, distance_km) in districts {
             for packed in &self.by_district[usize::from(district)] {
                 if packed.core.travel_km < distance_km {
                     break;
@@ -329,12 +370,16 @@ impl Population {
                 };
                 // The other side's mass is only needed past the floor check.
                 let other = Side::partial(&packed.core, interests);
-                if let Some(suggestion) = self.score_pair(&seeker, other, packed.slot, distance_km, top.floor()) {
+                let floor = shared_floor.max_with(top.floor());
+                if let Some(suggestion) = self.score_pair(seeker, other, packed.slot, distance_km, floor) {
                     top.offer(suggestion);
+                    if let Some(own) = top.floor() {
+                        shared_floor.raise(own);
+                    }
                 }
             }
         }
-        top.into_sorted()
+        top
     }
 
     /// The oracle: every person in the population, scored with the same
@@ -430,6 +475,32 @@ impl Population {
 /// Best first: higher score, then lower id (a total, deterministic order).
 fn rank_order(left: &Suggestion, right: &Suggestion) -> std::cmp::Ordering {
     right.score.total_cmp(&left.score).then(left.id.cmp(&right.id))
+}
+
+/// People in reach from which a suggestion scan is split over two threads.
+/// Below it a thread hand-off costs more than it saves (measured with
+/// `make bench`).
+pub const SPLIT_FROM: usize = 20_000;
+
+/// The highest floor any half of a split scan has reached (the bits of a
+/// non-negative f64, whose order matches the order of the numbers).
+#[derive(Default)]
+struct SharedFloor(std::sync::atomic::AtomicU64);
+
+impl SharedFloor {
+    fn raise(&self, floor: f64) {
+        self.0.fetch_max(floor.max(0.0).to_bits(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The higher of this floor and `own`; `None` while neither exists.
+    fn max_with(&self, own: Option<f64>) -> Option<f64> {
+        let shared = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        let shared = (shared != 0).then(|| f64::from_bits(shared));
+        match (own, shared) {
+            (Some(own), Some(shared)) => Some(own.max(shared)),
+            (own, shared) => own.or(shared),
+        }
+    }
 }
 
 /// The best `limit` suggestions seen so far.
