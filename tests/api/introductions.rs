@@ -153,7 +153,16 @@ async fn a_brokers_morning_ends_with_both_people_introduced() {
     }
     let (status, admin_view) = world.read(id, &world.admin).await;
     assert_eq!(status, 200);
-    assert!(admin_view.get("contacts").is_none(), "{admin_view}");
+    assert!(admin_view.get("contacts").is_none() && admin_view.get("flags").is_none(), "{admin_view}");
+    let admin_trail =
+        call(&world.app, Method::GET, &format!("/v1/introductions/{id}/events"), &world.admin, None).await.1;
+    assert!(!admin_trail.to_string().contains("Checked with both"), "notes are for brokers: {admin_trail}");
+    let export_path = format!("/v1/people/{}/export", world.ada);
+    let own_export = call(&world.app, Method::GET, &export_path, &world.ada_token, None).await.1;
+    assert_eq!(own_export["introductions"][0]["introduction"]["contacts"]["to"]["email"], BEA_EMAIL);
+    let admin_export = call(&world.app, Method::GET, &export_path, &world.admin, None).await.1;
+    assert!(admin_export["introductions"][0]["introduction"].get("contacts").is_none(), "{admin_export}");
+    assert_eq!(call(&world.app, Method::GET, "/v1/broker/queue", &world.admin, None).await.0, 403);
     assert_eq!(world.read(id, &world.stranger).await.0, 404);
     assert_eq!(world.read(id, &world.broker_elsewhere).await.0, 404);
 
@@ -256,19 +265,17 @@ async fn refused_requests_store_nothing() {
     assert_eq!(resume.status(), 200);
     assert_eq!(introductions_count(&world).await, 0, "nothing was stored");
 
-    // One open request per pair, either way round.
-    assert_eq!(post(&world.ada_token, ok.clone()).await.status(), 201);
+    // One open request per pair, either way round, once both know of it.
+    let created = json_body(post(&world.ada_token, ok.clone()).await).await;
+    let id = Uuid::parse_str(created["id"].as_str().unwrap_or_default()).unwrap_or_default();
     assert_problem(post(&world.ada_token, ok.clone()).await, 409, "open_request_exists").await;
+    world.approve(id).await;
     let reverse = json!({"from": world.bea, "to": world.ada});
     assert_problem(post(&world.bea_token, reverse.clone()).await, 409, "open_request_exists").await;
     assert_eq!(introductions_count(&world).await, 1);
 
-    // A block answers as if the person did not exist.
-    let (_, list) = call(&world.app, Method::GET, "/v1/introductions", &world.ada_token, None).await;
-    let id = list["items"][0]["id"].as_str().unwrap_or_default().to_owned();
-    let (status, _) =
-        call(&world.app, Method::POST, &format!("/v1/introductions/{id}/withdraw"), &world.ada_token, None).await;
-    assert_eq!(status, 200);
+    // A block answers as if the person did not exist (and withdraws the
+    // open request).
     let block = json!({"blocker": world.bea, "blocked": world.ada});
     let (status, block) = call(&world.app, Method::POST, "/v1/blocks", &world.bea_token, Some(block)).await;
     assert_eq!(status, 201);
@@ -276,6 +283,29 @@ async fn refused_requests_store_nothing() {
     let block_path = format!("/v1/blocks/{}", block["id"].as_str().unwrap_or_default());
     assert_eq!(world.app.send(Method::DELETE, &block_path, Some(&world.bea_token), None, None).await.status(), 204);
     assert_eq!(introductions_count(&world).await, 1);
+    assert_eq!(world.read(id, &world.broker).await.1["status"], "withdrawn");
+}
+
+#[tokio::test]
+async fn a_request_no_broker_approved_does_not_exist_for_the_recipient() {
+    let world = world().await;
+    let id = world.request("Hi").await;
+    // Nothing tells Bea: Ada is still suggested to her, and Bea may ask too.
+    assert!(world.suggested_to(world.bea, &world.bea_token).await.contains(&world.ada.to_string()));
+    let reverse = json!({"from": world.bea, "to": world.ada});
+    let (status, theirs) =
+        call(&world.app, Method::POST, "/v1/introductions", &world.bea_token, Some(reverse.clone())).await;
+    assert_eq!(status, 201, "{theirs}");
+    let theirs = Uuid::parse_str(theirs["id"].as_str().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(world.act(theirs, "withdraw", &world.bea_token, json!({})).await.0, 200);
+    // A broker's no before approval starts no cooldown for her either.
+    assert_eq!(world.act(id, "decline", &world.broker, json!({"reason": "Not now"})).await.0, 200);
+    let (status, _) = call(&world.app, Method::POST, "/v1/introductions", &world.bea_token, Some(reverse)).await;
+    assert_eq!(status, 201);
+    // Ada's own decline still holds for Ada.
+    let again = json!({"from": world.ada, "to": world.bea});
+    let response = world.app.send(Method::POST, "/v1/introductions", Some(&world.ada_token), Some(&again), None).await;
+    assert_problem(response, 409, "cooldown").await;
 }
 
 #[tokio::test]
@@ -283,8 +313,9 @@ async fn a_decline_holds_the_pair_apart_for_the_cooldown() {
     let world = world().await;
     let id = world.request("Hi").await;
     assert!(!world.suggested_to(world.ada, &world.ada_token).await.contains(&world.bea.to_string()));
+    world.approve(id).await;
     assert!(!world.suggested_to(world.bea, &world.bea_token).await.contains(&world.ada.to_string()));
-    let (status, _) = world.act(id, "decline", &world.broker, json!({})).await;
+    let (status, _) = world.act(id, "consent", &world.bea_token, json!({"decision": "decline"})).await;
     assert_eq!(status, 200);
     let again = json!({"from": world.ada, "to": world.bea});
     let response = world.app.send(Method::POST, "/v1/introductions", Some(&world.ada_token), Some(&again), None).await;

@@ -116,12 +116,41 @@ impl Exclusions {
         }
     }
 
-    fn keeps_apart(&self, link: Link, now: DateTime<Utc>) -> bool {
+    /// Whether `link` keeps the pair apart in `person`'s view at `now`. A
+    /// request no broker approved does not exist for its recipient.
+    fn keeps_apart(&self, link: Link, person: Uuid, now: DateTime<Utc>) -> bool {
         match link {
             Link::Block(_) => true,
             Link::Introduction(id) => self.introductions.get(&id).is_some_and(|pair| {
-                pair.status.is_open() || pair.declined_at.is_some_and(|declined| declined + self.cooldown > now)
+                let known = pair.approved || pair.recipient != person;
+                known
+                    && (pair.status.is_open()
+                        || pair.declined_at.is_some_and(|declined| declined + self.cooldown > now))
             }),
+        }
+    }
+
+    /// Whether a block stands between the two, either way.
+    pub fn blocked(&self, one: Uuid, other: Uuid) -> bool {
+        self.by_person
+            .get(&one)
+            .and_then(|others| others.get(&other))
+            .is_some_and(|links| links.iter().any(|link| matches!(link, Link::Block(_))))
+    }
+
+    /// Forgets introductions that can no longer keep anyone apart (final,
+    /// and declined before the cooldown), so that declines do not pile up.
+    pub fn forget_stale(&mut self, now: DateTime<Utc>) {
+        let cooldown = self.cooldown;
+        let stale: Vec<IntroductionPair> = self
+            .introductions
+            .values()
+            .filter(|pair| !pair.status.is_open() && pair.declined_at.is_none_or(|declined| declined + cooldown <= now))
+            .copied()
+            .collect();
+        for pair in stale {
+            self.introductions.remove(&pair.id);
+            self.unlink(pair.requester, pair.recipient, Link::Introduction(pair.id));
         }
     }
 
@@ -130,7 +159,7 @@ impl Exclusions {
         let Some(others) = self.by_person.get(&person) else { return HashSet::new() };
         others
             .iter()
-            .filter(|(_, links)| links.iter().any(|link| self.keeps_apart(*link, now)))
+            .filter(|(_, links)| links.iter().any(|link| self.keeps_apart(*link, person, now)))
             .map(|(other, _)| *other)
             .collect()
     }
@@ -174,14 +203,20 @@ mod tests {
             recipient: bea,
             status,
             declined_at,
+            approved: status != IntroductionStatus::PendingReview,
         };
         assert_eq!(exclusions.set_introduction(pair(IntroductionStatus::PendingReview, None)), Some(bea));
+        assert!(exclusions.of(ada, now).contains(&bea));
+        assert!(exclusions.of(bea, now).is_empty(), "Bea does not know of a request no broker approved");
+        exclusions.set_introduction(pair(IntroductionStatus::AwaitingConsent, None));
         assert!(exclusions.of(bea, now).contains(&ada));
         assert_eq!(exclusions.waiting_for(bea), 1);
         exclusions.set_introduction(pair(IntroductionStatus::Declined, Some(now)));
         assert_eq!(exclusions.waiting_for(bea), 0);
         assert!(exclusions.of(ada, now + Duration::days(89)).contains(&bea));
         assert!(exclusions.of(ada, now + Duration::days(91)).is_empty(), "the cooldown is over");
+        exclusions.forget_stale(now + Duration::days(91));
+        assert_eq!(exclusions.introductions.len(), 0, "a decline past its cooldown is forgotten");
         exclusions.set_introduction(pair(IntroductionStatus::Withdrawn, None));
         assert!(exclusions.of(ada, now).is_empty());
     }

@@ -342,6 +342,17 @@ impl Indexes {
         Ok(self.exclusions.read().map_err(|_| Poisoned)?.of(person, now))
     }
 
+    /// Whether a block stands between the two, either way.
+    pub fn blocked(&self, one: Uuid, other: Uuid) -> Result<bool, Poisoned> {
+        Ok(self.exclusions.read().map_err(|_| Poisoned)?.blocked(one, other))
+    }
+
+    /// Forgets introductions that can no longer keep a pair apart at `now`.
+    pub fn forget_stale_exclusions(&self, now: chrono::DateTime<Utc>) -> Result<(), Poisoned> {
+        self.exclusions.write().map_err(|_| Poisoned)?.forget_stale(now);
+        Ok(())
+    }
+
     /// Runs `read` with the population.
     pub fn read<T>(&self, read: impl FnOnce(&Population) -> T) -> Result<T, Poisoned> {
         let population = self.population.read().map_err(|_| Poisoned)?;

@@ -278,10 +278,12 @@ fn refusal_error(refusal: Refusal) -> ApiError {
     }
 }
 
-fn transition_error(status: IntroductionStatus) -> ApiError {
+/// The same words whatever the state: a refusal must not tell the
+/// requester's side what their status view hides.
+fn transition_error() -> ApiError {
     ApiError::Conflict {
         code: "invalid_transition",
-        detail: format!("This is not possible while the introduction is {}.", status.as_str()),
+        detail: "This is not possible in the introduction's current state.".into(),
     }
 }
 
@@ -320,6 +322,11 @@ impl Introductions<'_> {
                 "same_person",
                 "A person cannot be introduced to themselves.",
             )]));
+        }
+        // A block is answered from memory like a paused person, so that the
+        // time taken tells nothing (the store checks again under its lock).
+        if self.indexes.blocked(input.from, input.to)? {
+            return Err(ApiError::NotFound);
         }
         // The pair must pass every hard filter both ways, as a suggestion
         // would; anything else is answered as if the person did not exist.
@@ -453,7 +460,7 @@ impl Introductions<'_> {
             Ok(done) => done,
             Err(Refused::NotFound) => return Err(ApiError::NotFound),
             Err(Refused::Rule(refusal)) => return Err(refusal_error(refusal)),
-            Err(Refused::Transition(invalid)) => return Err(transition_error(invalid.status)),
+            Err(Refused::Transition(_)) => return Err(transition_error()),
         };
         self.indexes.catch_up(self.store).await?;
         tracing::info!(
@@ -471,6 +478,9 @@ impl Introductions<'_> {
     pub async fn events(&self, caller: &Caller, id: Uuid) -> Result<Vec<EventView>, ApiError> {
         let introduction = self.store.get_introduction(id).await?.ok_or(ApiError::NotFound)?;
         let perspective = perspective_of(caller, &introduction).ok_or(ApiError::NotFound)?;
+        if perspective == Perspective::Admin {
+            tracing::info!(admin = %caller.subject, introduction_id = %id, "admin access to an introduction's events");
+        }
         let events = self.store.introduction_events(id).await?;
         Ok(events.iter().map(|event| event_view(&introduction, event, perspective)).collect())
     }
@@ -548,15 +558,7 @@ impl Introductions<'_> {
                     detail: "Brokers see the queues of the authorities they cover.",
                 });
             }
-            (Role::Admin, Some(authority)) => vec![authority],
-            (Role::Admin, None) => {
-                return Err(ApiError::Validation(vec![FieldError::new(
-                    "authority",
-                    "required",
-                    "Admins name the authority whose queue they want.",
-                )]));
-            }
-            (Role::Member | Role::Supporter, _) => {
+            (Role::Member | Role::Supporter | Role::Admin, _) => {
                 return Err(ApiError::Forbidden { code: "broker_only", detail: "The queue is for brokers." });
             }
         };
@@ -585,6 +587,7 @@ impl Introductions<'_> {
 
     /// Expires every request due at `now`; returns how many.
     pub async fn expire_due(&self) -> Result<usize, ApiError> {
+        self.indexes.forget_stale_exclusions(self.now)?;
         let expired = self.store.expire_introductions(self.now).await?;
         if !expired.is_empty() {
             self.indexes.catch_up(self.store).await?;
@@ -594,8 +597,9 @@ impl Introductions<'_> {
     }
 
     /// Every introduction involving `person` and its events, as `person`'s
-    /// side sees them (for the export).
-    pub async fn export(&self, person: Uuid) -> Result<Vec<ExportedIntroduction>, ApiError> {
+    /// side sees them (for the export). An admin's export leaves out contact
+    /// details, which admins never see.
+    pub async fn export(&self, caller: &Caller, person: Uuid) -> Result<Vec<ExportedIntroduction>, ApiError> {
         let mut exported = Vec::new();
         for introduction in self.store.person_introductions(person).await? {
             let side = if introduction.requester == person { Party::Requester } else { Party::Recipient };
@@ -604,9 +608,13 @@ impl Introductions<'_> {
             }
             let perspective = Perspective::Side(side);
             let events = self.store.introduction_events(introduction.id).await?;
+            let mut view = self.view_as(&introduction, perspective).await?;
+            if caller.role == Role::Admin {
+                view.contacts = None;
+            }
             exported.push(ExportedIntroduction {
                 events: events.iter().map(|event| event_view(&introduction, event, perspective)).collect(),
-                introduction: self.view_as(&introduction, perspective).await?,
+                introduction: view,
             });
         }
         Ok(exported)
@@ -738,7 +746,9 @@ pub fn event_view(introduction: &StoredIntroduction, event: &StoredEvent, perspe
             actor: None,
             actor_role: None,
             on_behalf_of: None,
-            from_status: event.from_status.map(|status| shown_status(status, None, perspective)),
+            // Where it came from would tell a broker's no from the other
+            // person's (brokers decline only before approval).
+            from_status: None,
             to_status: ShownStatus::NotGoingAhead,
             note: None,
             supported_by: None,

@@ -13,7 +13,8 @@
 //!   the other side leaving, and never learns who said no or why;
 //! - contact details show only while `introduced`, only to the two people,
 //!   their supporters and the brokers for the area (not to admins);
-//! - notes (approval notes, decline reasons) are for brokers only.
+//! - notes (approval notes, decline reasons) and message flags are for
+//!   brokers for the area only.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -247,9 +248,10 @@ pub fn shows_contacts(status: IntroductionStatus, perspective: Perspective) -> b
     status == IntroductionStatus::Introduced && matches!(perspective, Perspective::Side(_) | Perspective::Broker)
 }
 
-/// Whether `perspective` sees broker notes and decline reasons.
+/// Whether `perspective` sees broker notes, decline reasons and flags:
+/// brokers for the area only.
 pub fn shows_notes(perspective: Perspective) -> bool {
-    matches!(perspective, Perspective::Broker | Perspective::Admin)
+    perspective == Perspective::Broker
 }
 
 /// One person's answer.

@@ -252,9 +252,11 @@ pub fn apply(
             if next.requester_consented && next.recipient_consented { Introduced } else { AwaitingConsent }
         }
         (AwaitingConsent, Action::Consent { accept: false, .. }) => Declined,
-        // A requester who did not ask personally may say no to the draft.
+        // A requester who did not ask personally may say no to the draft:
+        // that is leaving, not a decline (no cooldown for the recipient, who
+        // never saw it).
         (PendingReview, Action::Consent { party: Party::Requester, accept: false }) if !state.requester_consented => {
-            Declined
+            Withdrawn
         }
         _ => return refuse,
     };

@@ -14,7 +14,10 @@ use crate::codebook::Codebook;
 use crate::districts::DistrictTable;
 use crate::profile::{MatchProfile, Packed};
 use crate::reasons::reasons;
-use crate::score::{Side, Signals, Weights, directional, eligible, exposure_factor, reciprocal};
+use crate::score::{
+    Side, Signals, Weights, directional, directional_without_interests, eligible, exposure_factor, interest_signal,
+    reciprocal,
+};
 
 /// A suggestion request.
 #[derive(Debug, Clone)]
@@ -258,7 +261,19 @@ impl Population {
         if !seeker.excluded.is_empty() && seeker.excluded.contains(&id()?) {
             return None;
         }
-        let seeker_side = directional(seeker.side, other, distance_km, &self.idf);
+        let mut seeker_side = directional_without_interests(seeker.side, other.core, distance_km);
+        if let Some(floor) = floor {
+            // First without reading the interest lists: at most
+            // popcount(signature overlap) interests are shared, worth at most
+            // the seeker's that many rarest.
+            let shared = (seeker.side.core.interest_signature & other.core.interest_signature).count_ones() as usize;
+            let interests = seeker.interest_bound[shared.min(seeker.interest_bound.len() - 1)];
+            let bound = seeker_side.total(&self.weights) + self.weights.interests * interests;
+            if reciprocal(bound, 1.0) + 1e-9 < floor {
+                return None;
+            }
+        }
+        seeker_side.interests = interest_signal(seeker.side, other, &self.idf);
         let seeker_total = seeker_side.total(&self.weights);
         if floor.is_some_and(|floor| reciprocal(seeker_total, 1.0) + 1e-9 < floor) {
             return None;
@@ -294,12 +309,20 @@ impl Population {
             None => None,
             Some(goal) => Some(1u32 << self.codebook.goals.index(goal)?),
         };
-        (profile.core.visible && query.limit > 0).then(|| Seeker {
-            side: self.side(profile),
-            slot,
-            goal,
-            excluded: query.excluded,
-        })
+        if !profile.core.visible || query.limit == 0 {
+            return None;
+        }
+        let side = self.side(profile);
+        let mut weights: Vec<f64> = profile.interests.iter().map(|&interest| self.idf[usize::from(interest)]).collect();
+        weights.sort_by(|left, right| right.total_cmp(left));
+        let mut interest_bound = Vec::with_capacity(weights.len() + 1);
+        let mut sum = 0.0;
+        interest_bound.push(0.0);
+        for weight in weights {
+            sum += weight;
+            interest_bound.push(sum * side.inverse_mass());
+        }
+        Some(Seeker { side, slot, goal, excluded: query.excluded, interest_bound })
     }
 
     /// A full profile as one side of a pair.
@@ -430,12 +453,16 @@ impl Population {
 }
 
 /// What a query fixes about the seeker.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Seeker<'q> {
     side: Side<'q>,
     slot: u32,
     goal: Option<u32>,
     excluded: &'q HashSet<Uuid>,
+    /// `interest_bound[k]`: the largest interest signal sharing `k` of the
+    /// seeker's interests can give (their `k` rarest, over the seeker's
+    /// mass).
+    interest_bound: Vec<f64>,
 }
 
 impl Population {

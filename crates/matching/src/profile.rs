@@ -42,6 +42,9 @@ pub struct Core {
     pub share_needs: bool,
     /// Active and discoverable.
     pub visible: bool,
+    /// Bit `i % 64` set for every interest index `i`: two people share at
+    /// most `popcount(a & b)` interests, a bound read without the lists.
+    pub interest_signature: u64,
 }
 
 impl Core {
@@ -98,6 +101,7 @@ impl MatchProfile {
                 similar_needs: record.preferences.similar_needs,
                 share_needs: record.share_needs_with_matches,
                 visible: record.status == ProfileStatus::Active && record.discoverable,
+                interest_signature: interests.iter().fold(0, |bits, &interest| bits | 1u64 << (interest % 64)),
             },
             interests: interests.into_boxed_slice(),
             display_name: record.display_name.clone().into_boxed_str(),

@@ -120,6 +120,12 @@ pub struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
+    /// `1 / (the IDF mass of the interests)`, 0 without interests (only
+    /// once [`Side::complete`]).
+    pub fn inverse_mass(&self) -> f64 {
+        self.inverses.mass
+    }
+
     /// A side whose divisors are not computed yet (enough to be the `other`
     /// of a directional score).
     pub fn partial(core: &'a Core, interests: &'a [u16]) -> Self {
@@ -147,9 +153,21 @@ impl<'a> Side<'a> {
 
 /// How well `other` suits `seeker` (`seeker` must be [`Side::complete`]).
 pub fn directional(seeker: Side<'_>, other: Side<'_>, distance_km: f32, idf: &[f64]) -> Signals {
+    let mut signals = directional_without_interests(seeker, other.core, distance_km);
+    signals.interests = interest_signal(seeker, other, idf);
+    signals
+}
+
+/// The interest signal of [`directional`].
+pub fn interest_signal(seeker: Side<'_>, other: Side<'_>, idf: &[f64]) -> f64 {
+    shared_idf(seeker.interests, other.interests, idf) * seeker.inverses.mass
+}
+
+/// Every signal of [`directional`] but interests (left at 0), from the two
+/// cores alone.
+pub fn directional_without_interests(seeker: Side<'_>, other: &Core, distance_km: f32) -> Signals {
     let inverse = seeker.inverses;
-    let interests = shared_idf(seeker.interests, other.interests, idf) * inverse.mass;
-    let (seeker, other) = (seeker.core, other.core);
+    let seeker = seeker.core;
     let contribution = match (seeker.contribution, other.contribution) {
         (Some((own_min, own_max)), Some((other_min, other_max))) => {
             let low = own_min.max(other_min);
@@ -165,7 +183,7 @@ pub fn directional(seeker: Side<'_>, other: Side<'_>, distance_km: f32, idf: &[f
         0.3 * access
     };
     Signals {
-        interests,
+        interests: 0.0,
         goals: share(other.goals, seeker.goals, inverse.goals),
         availability: share(other.availability, seeker.availability, inverse.availability),
         contribution,

@@ -120,6 +120,24 @@ proptest! {
         }
     }
 
+    /// Crowded populations and short lists, where the floor is full early
+    /// and both bounds (the signature bound on interests, then the exact
+    /// seeker side) prune most candidates: pruning must never change a list.
+    #[test]
+    fn pruning_never_changes_the_top_of_a_crowded_population(
+        records in proptest::collection::vec(record(), 150..300),
+        limit in 1usize..4,
+    ) {
+        let (population, ids) = population(&records);
+        let excluded = HashSet::new();
+        for &seeker in ids.iter().take(60) {
+            let query = Query { seeker, limit, goal: None, excluded: &excluded };
+            let truth = population.suggest_exhaustive(&query);
+            prop_assert_eq!(&population.suggest(&query), &truth);
+            prop_assert_eq!(&population.suggest_split_from(&query, 0), &truth);
+        }
+    }
+
     #[test]
     fn every_suggestion_passes_every_hard_filter_both_ways(records in proptest::collection::vec(record(), 2..80)) {
         let (population, ids) = population(&records);

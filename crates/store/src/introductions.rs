@@ -288,6 +288,8 @@ pub struct IntroductionPair {
     pub status: IntroductionStatus,
     /// When it was declined, if it was.
     pub declined_at: Option<DateTime<Utc>>,
+    /// Whether a broker approved it (before, the recipient may not know it).
+    pub approved: bool,
 }
 
 fn json_strings(values: &[String]) -> serde_json::Value {
@@ -550,8 +552,8 @@ pub(crate) async fn leave_all(
     Ok(changed)
 }
 
-/// Keeps the authority columns of `person`'s introductions current when
-/// they move.
+/// Keeps the authority columns of `person`'s introductions, and of open
+/// reports about them, current when they move.
 pub(crate) async fn move_authority(
     transaction: &impl ConnectionTrait,
     person: Uuid,
@@ -565,6 +567,13 @@ pub(crate) async fn move_authority(
     introductions::Entity::update_many()
         .col_expr(introductions::Column::RecipientAuthority, Expr::value(authority))
         .filter(introductions::Column::Recipient.eq(person))
+        .exec(transaction)
+        .await?;
+    // Open reports go to the brokers of the person's new area.
+    reports::Entity::update_many()
+        .col_expr(reports::Column::AboutAuthority, Expr::value(authority))
+        .filter(reports::Column::About.eq(person))
+        .filter(reports::Column::Status.eq("open"))
         .exec(transaction)
         .await?;
     Ok(())
@@ -640,12 +649,16 @@ impl Store {
         if self.blocked_between(&transaction, new.requester, new.recipient).await? {
             return Ok(Err(RequestRefusal::NotFound));
         }
+        // A request to the new requester that no broker approved does not
+        // exist for them (they must not learn of it, not even from a
+        // conflict), so it neither blocks nor cools down their own request.
         let earlier = introductions::Entity::find()
             .filter(between(new.requester, new.recipient))
             .all(&transaction)
             .await?
             .into_iter()
             .map(from_row)
+            .filter(|row| row.as_ref().map_or(true, |row| row.requester == new.requester || row.approved_at.is_some()))
             .collect::<Result<Vec<_>, _>>()?;
         if earlier.iter().any(|introduction| introduction.status.is_open()) {
             return Ok(Err(RequestRefusal::OpenRequestExists));
@@ -1108,6 +1121,7 @@ fn pair_of(row: introductions::Model) -> Result<IntroductionPair, StoreError> {
         recipient: row.recipient,
         status: status_of("introductions.status", &row.status)?,
         declined_at: row.declined_at,
+        approved: row.approved_at.is_some(),
     })
 }
 

@@ -81,7 +81,7 @@ pub async fn erase(
 /// `GET /v1/people/{id}/export`.
 pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let (person, changes) = service(&state).export(&caller, *id).await?;
-    let introductions = state.introductions().export(person.id).await?;
+    let introductions = state.introductions().export(&caller, person.id).await?;
     let reports = state.store.reports_by(person.id).await?.iter().map(crate::reports::ReportView::of).collect();
     let now = state.clock.now();
     Ok(HttpResponse::Ok().json(ExportView {
