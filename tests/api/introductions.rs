@@ -814,3 +814,25 @@ async fn a_node_that_starts_later_builds_the_exclusions_from_the_database() {
     let (status, view) = call(&later, Method::GET, &format!("/v1/introductions/{id}"), &world.ada_token, None).await;
     assert_eq!((status, view["status"].as_str()), (200, Some("pending_review")));
 }
+
+#[tokio::test]
+async fn an_open_report_follows_the_person_to_their_new_area() {
+    let world = world().await;
+    let body = json!({"reporter": world.ada, "about": world.bea, "reason": "Pressured me."});
+    assert_eq!(call(&world.app, Method::POST, "/v1/reports", &world.ada_token, Some(body)).await.0, 201);
+    let moved = world
+        .app
+        .send(
+            Method::PATCH,
+            &format!("/v1/people/{}", world.bea),
+            Some(&world.bea_token),
+            Some(&json!({"outcode": "M1"})),
+            Some("*"),
+        )
+        .await;
+    assert_eq!(moved.status(), 200);
+    let (_, richmond) = call(&world.app, Method::GET, "/v1/broker/queue", &world.broker, None).await;
+    assert_eq!(richmond["items"], json!([]), "{richmond}");
+    let (_, manchester) = call(&world.app, Method::GET, "/v1/broker/queue", &world.broker_elsewhere, None).await;
+    assert_eq!(manchester["items"][0]["kind"], "report", "{manchester}");
+}
