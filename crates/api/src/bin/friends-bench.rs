@@ -10,7 +10,9 @@
 //! - the exhaustive oracle's latency over a subset, and recall@10 of the fast
 //!   path against it;
 //! - the share of planted group-mates found in each member's top 10;
-//! - update-to-visible latency (commit, then catch-up).
+//! - update-to-visible latency (commit, then catch-up);
+//! - erasure latency (erase, then the catch-up that rewrites every search
+//!   segment that held the person).
 //!
 //! It prints Markdown rows for BENCHMARKS.md.
 
@@ -48,6 +50,10 @@ struct Args {
     /// Population seed.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
+    /// People erased at the end, each timed until gone from the database
+    /// and from every search segment.
+    #[arg(long, default_value_t = 20)]
+    erasures: usize,
 }
 
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
@@ -257,6 +263,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         visible_times.push(started.elapsed());
     }
 
+    // Erasure: the row goes, then the catch-up rewrites every search
+    // segment that held the person (at first, the large segments of the
+    // rebuild) before the erase would return.
+    let mut erasure_times = Vec::new();
+    let actor = friends_store::EventActor::system();
+    for &person in random.iter().rev().take(args.erasures) {
+        let started = Instant::now();
+        store.erase_person(person, &actor, Utc::now()).await?;
+        matcher.catch_up(&store).await?;
+        erasure_times.push(started.elapsed());
+    }
+
     println!(
         "## Suggestions, in process: {} people, {} planted groups, seed {}",
         args.people, args.planted_groups, args.seed
@@ -279,5 +297,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", summary("search: text + goal + authority (broker), with cards", search_broker));
     println!("{}", summary("search: text within a member's travel area, with cards", search_member));
     println!("{}", summary("update visible to suggestions and search (commit + catch-up)", visible_times));
+    println!(
+        "{}",
+        summary("erasure: gone from the database and every search segment (erase + catch-up)", erasure_times)
+    );
     Ok(())
 }
