@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
-use crate::errors::{ApiError, redact_serde_message};
+use crate::errors::{ApiError, parse_body};
 use crate::indexes::Indexes;
 
 /// Body of `POST /v1/blocks`.
@@ -58,8 +58,7 @@ pub async fn create(
     body: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<BlockView, ApiError> {
-    let input: BlockInput = serde_json::from_value(body)
-        .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
+    let input: BlockInput = parse_body(body)?;
     if !acts_for(caller, input.blocker) || store.person_authority(input.blocker).await?.is_none() {
         return Err(ApiError::NotFound);
     }

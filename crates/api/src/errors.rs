@@ -256,6 +256,19 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A JSON body of the expected shape, or a 422 `invalid_body` whose message
+/// echoes no value.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
+    serde_json::from_value(body).map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))
+}
+
+/// As [`parse_body`], for a body that may be left out (then the default).
+pub fn parse_optional_body<T: serde::de::DeserializeOwned + Default>(
+    body: Option<serde_json::Value>,
+) -> Result<T, ApiError> {
+    body.map_or_else(|| Ok(T::default()), parse_body)
+}
+
 /// Removes quoted values from a serde message, so that a name typed into a
 /// number field is not echoed back or logged.
 pub fn redact_serde_message(message: &str) -> String {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::errors::{ApiError, page_limit, redact_serde_message};
+use crate::errors::{ApiError, page_limit, parse_body, parse_optional_body};
 use crate::indexes::Indexes;
 
 /// Longest request message, in characters.
@@ -245,7 +245,13 @@ pub fn waited_in_words(seconds: i64) -> String {
     }
 }
 
-fn optional_text(field: &str, value: Option<String>, max: usize, newlines: bool) -> Result<Option<String>, ApiError> {
+/// Optional free text: trimmed, checked, and `None` when empty.
+pub(crate) fn optional_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+    newlines: bool,
+) -> Result<Option<String>, ApiError> {
     match value {
         None => Ok(None),
         Some(value) => {
@@ -253,14 +259,6 @@ fn optional_text(field: &str, value: Option<String>, max: usize, newlines: bool)
                 check_text(field, &value, 0, max, newlines).map_err(|error| ApiError::Validation(vec![error]))?;
             Ok((!text.is_empty()).then_some(text))
         }
-    }
-}
-
-fn parse_body<T: serde::de::DeserializeOwned + Default>(body: Option<serde_json::Value>) -> Result<T, ApiError> {
-    match body {
-        None => Ok(T::default()),
-        Some(body) => serde_json::from_value(body)
-            .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string()))),
     }
 }
 
@@ -303,8 +301,7 @@ pub struct Introductions<'a> {
 impl Introductions<'_> {
     /// `POST /v1/introductions`.
     pub async fn request(&self, caller: &Caller, body: serde_json::Value) -> Result<IntroductionView, ApiError> {
-        let input: RequestInput = serde_json::from_value(body)
-            .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
+        let input: RequestInput = parse_body(body)?;
         if caller.role == Role::Admin {
             return Err(ApiError::Forbidden {
                 code: "role_not_allowed",
@@ -390,7 +387,7 @@ impl Introductions<'_> {
         id: Uuid,
         body: Option<serde_json::Value>,
     ) -> Result<IntroductionView, ApiError> {
-        let input: ApproveInput = parse_body(body)?;
+        let input: ApproveInput = parse_optional_body(body)?;
         let note = optional_text("note", input.note, NOTE_MAX_CHARS, true)?;
         self.act(caller, id, Command::Approve, |_| (Action::Approve, note, None)).await
     }
@@ -402,7 +399,7 @@ impl Introductions<'_> {
         id: Uuid,
         body: Option<serde_json::Value>,
     ) -> Result<IntroductionView, ApiError> {
-        let input: DeclineInput = parse_body(body)?;
+        let input: DeclineInput = parse_optional_body(body)?;
         let reason = optional_text("reason", input.reason, NOTE_MAX_CHARS, true)?;
         self.act(caller, id, Command::Decline, |_| (Action::BrokerDecline, reason, None)).await
     }
@@ -414,8 +411,7 @@ impl Introductions<'_> {
         id: Uuid,
         body: serde_json::Value,
     ) -> Result<IntroductionView, ApiError> {
-        let input: ConsentInput = serde_json::from_value(body)
-            .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
+        let input: ConsentInput = parse_body(body)?;
         let supported_by = optional_text("supported_by", input.supported_by, SUPPORTED_BY_MAX_CHARS, false)?;
         let accept = input.decision == ConsentDecision::Accept;
         self.act(caller, id, Command::Consent, |party| {
@@ -433,7 +429,7 @@ impl Introductions<'_> {
         end: bool,
         body: Option<serde_json::Value>,
     ) -> Result<IntroductionView, ApiError> {
-        let LeaveInput {} = parse_body(body)?;
+        let LeaveInput {} = parse_optional_body(body)?;
         let action = if end { Action::End } else { Action::Withdraw };
         self.act(caller, id, Command::Leave, |_| (action, None, None)).await
     }
@@ -574,7 +570,7 @@ impl Introductions<'_> {
                 QueueItem::Introduction(introduction) => QueueItemView::Introduction {
                     waiting_seconds,
                     waiting,
-                    introduction: Box::new(self.view_as(introduction, Perspective::Broker).await?),
+                    introduction: Box::new(self.view_as(introduction, Perspective::Broker, true).await?),
                 },
                 QueueItem::Report(report) => {
                     QueueItemView::Report { waiting_seconds, waiting, report: crate::reports::ReportView::of(report) }
@@ -608,10 +604,7 @@ impl Introductions<'_> {
             }
             let perspective = Perspective::Side(side);
             let events = self.store.introduction_events(introduction.id).await?;
-            let mut view = self.view_as(&introduction, perspective).await?;
-            if caller.role == Role::Admin {
-                view.contacts = None;
-            }
+            let view = self.view_as(&introduction, perspective, caller.role != Role::Admin).await?;
             exported.push(ExportedIntroduction {
                 events: events.iter().map(|event| event_view(&introduction, event, perspective)).collect(),
                 introduction: view,
@@ -630,17 +623,21 @@ impl Introductions<'_> {
         if perspective == Perspective::Admin {
             tracing::info!(admin = %caller.subject, introduction_id = %introduction.id, "admin access to an introduction");
         }
-        Ok(Some(self.view_as(introduction, perspective).await?))
+        Ok(Some(self.view_as(introduction, perspective, true).await?))
     }
 
+    /// The introduction as `perspective` reads it. `caller_may_see_contacts`
+    /// is false only where the caller is not the perspective's own reader
+    /// (an admin exporting a person's data).
     async fn view_as(
         &self,
         introduction: &StoredIntroduction,
         perspective: Perspective,
+        caller_may_see_contacts: bool,
     ) -> Result<IntroductionView, ApiError> {
         let by = introduction.closed_by;
         let status = introduction.status;
-        let contacts = if shows_contacts(status, perspective) {
+        let contacts = if caller_may_see_contacts && shows_contacts(status, perspective) {
             let people = self.store.people_by_ids(&[introduction.requester, introduction.recipient]).await?;
             let shared = |id: Uuid| {
                 people.iter().find(|person| person.id == id).map(|person| {

@@ -13,7 +13,7 @@ use friends_store::{ChangeRecord, Store, StoreError, StoredPerson};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
-use crate::errors::{ApiError, page_limit, redact_serde_message};
+use crate::errors::{ApiError, page_limit, parse_body};
 use crate::indexes::Indexes;
 
 /// Suggestions returned when no `limit` is given.
@@ -81,8 +81,7 @@ pub struct People<'a> {
 
 impl People<'_> {
     fn validate(&self, body: serde_json::Value) -> Result<PersonRecord, ApiError> {
-        let input: PersonInput = serde_json::from_value(body)
-            .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
+        let input: PersonInput = parse_body(body)?;
         let context = ValidationContext {
             taxonomy: &self.reference.taxonomy,
             areas: &self.reference.areas,

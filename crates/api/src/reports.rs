@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::errors::{ApiError, redact_serde_message};
+use crate::errors::{ApiError, parse_body, parse_optional_body};
+use crate::introductions::optional_text;
 
 /// Longest reason, in characters.
 pub const REASON_MAX_CHARS: usize = 2000;
@@ -79,23 +80,18 @@ pub async fn create(
     body: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<ReportView, ApiError> {
-    let input: ReportInput = serde_json::from_value(body)
-        .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?;
+    let input: ReportInput = parse_body(body)?;
+    if caller.role == Role::Admin {
+        return Err(ApiError::Forbidden {
+            code: "role_not_allowed",
+            detail: "Reports are raised by members, their supporters or brokers.",
+        });
+    }
     let reporter_authority = store.person_authority(input.reporter).await?;
-    let may_report = match caller.role {
-        Role::Member => caller.subject == input.reporter && reporter_authority.is_some(),
-        Role::Supporter => caller.acts_for.contains(&input.reporter) && reporter_authority.is_some(),
-        Role::Broker => {
-            caller.subject == input.reporter
-                || reporter_authority.as_deref().is_some_and(|authority| caller.covers(authority))
-        }
-        Role::Admin => {
-            return Err(ApiError::Forbidden {
-                code: "role_not_allowed",
-                detail: "Reports are raised by members, their supporters or brokers.",
-            });
-        }
-    };
+    // As for any act on a person's behalf; a broker may also report as
+    // themselves.
+    let may_report = (caller.role == Role::Broker && caller.subject == input.reporter)
+        || reporter_authority.as_deref().is_some_and(|authority| caller.may_manage(input.reporter, authority));
     if !may_report {
         return Err(ApiError::NotFound);
     }
@@ -123,11 +119,7 @@ pub async fn resolve(
     body: Option<serde_json::Value>,
     now: DateTime<Utc>,
 ) -> Result<ReportView, ApiError> {
-    let input: ResolveInput = match body {
-        None => ResolveInput::default(),
-        Some(body) => serde_json::from_value(body)
-            .map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))?,
-    };
+    let input: ResolveInput = parse_optional_body(body)?;
     let report = store.get_report(id).await?.ok_or(ApiError::NotFound)?;
     if !(caller.role == Role::Broker && caller.covers(&report.about_authority)) {
         return Err(ApiError::NotFound);
@@ -138,13 +130,7 @@ pub async fn resolve(
             detail: "The report is already resolved.".into(),
         });
     }
-    let note = match input.note {
-        None => None,
-        Some(note) => Some(
-            check_text("note", &note, 0, REASON_MAX_CHARS, true).map_err(|error| ApiError::Validation(vec![error]))?,
-        )
-        .filter(|note| !note.is_empty()),
-    };
+    let note = optional_text("note", input.note, REASON_MAX_CHARS, true)?;
     let report = store.resolve_report(id, caller.subject, note, now).await?;
     tracing::info!(report_id = %id, "safeguarding report resolved");
     Ok(ReportView::of(&report))

@@ -171,11 +171,8 @@ impl Population {
     pub fn pair_reasons(&self, requester: Uuid, recipient: Uuid) -> Option<Vec<String>> {
         let (left, right) = (self.profile(requester)?, self.profile(recipient)?);
         let distance_km = self.districts.distance_km(left.core.district, right.core.district);
-        if requester == recipient
-            || !left.core.visible
-            || !right.core.visible
-            || !eligible(&left.core, &right.core, distance_km, self.current_year)
-        {
+        // `eligible` includes both being active and discoverable.
+        if requester == recipient || !eligible(&left.core, &right.core, distance_km, self.current_year) {
             return None;
         }
         let disclose_needs = left.core.share_needs && right.core.share_needs;
@@ -345,13 +342,9 @@ impl Population {
     /// split on small populations.
     pub fn suggest_split_from(&self, query: &Query<'_>, split_from: usize) -> Vec<Suggestion> {
         let Some(seeker) = self.seeker(query) else { return Vec::new() };
-        let reach: Vec<(u16, f32)> = self
-            .districts
-            .neighbours(seeker.side.core.district)
-            .iter()
-            .take_while(|(_, distance_km)| *distance_km <= seeker.side.core.travel_km)
-            .copied()
-            .collect();
+        // Neighbours come nearest first: those in reach are a prefix.
+        let neighbours = self.districts.neighbours(seeker.side.core.district);
+        let reach = &neighbours[..neighbours.partition_point(|(_, km)| *km <= seeker.side.core.travel_km)];
         let people: usize = reach.iter().map(|(district, _)| self.by_district[usize::from(*district)].len()).sum();
         let shared_floor = SharedFloor::default();
         if people < split_from || reach.len() < 2 {
