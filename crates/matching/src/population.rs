@@ -235,18 +235,16 @@ impl Population {
 
     /// The score of the pair `seeker`–`other` at `distance_km`, with the
     /// seeker's signals. `None` if a hard filter fails either way, or if
-    /// `floor` is given and the pair cannot reach it: the other side's score
-    /// is at most 1, the harmonic mean is increasing in both arguments and
-    /// the exposure factor is at most 1, so `reciprocal(seeker_side, 1)`
-    /// bounds the result (a margin covers rounding). Skipping below the
-    /// floor never changes the top N, which the oracle checks.
+    /// `floor` is given and the pair cannot reach it (see [`Floor`]).
+    /// Skipping below the floor never changes the top N, which the oracle
+    /// checks.
     fn score_pair(
         &self,
         seeker: &Seeker<'_>,
         other: Side<'_>,
         other_slot: u32,
         distance_km: f32,
-        floor: Option<f64>,
+        floor: Option<Floor>,
     ) -> Option<Suggestion> {
         if other_slot == seeker.slot || !eligible(seeker.side.core, other.core, distance_km, self.current_year) {
             return None;
@@ -254,8 +252,7 @@ impl Population {
         if seeker.goal.is_some_and(|bit| other.core.goals & bit == 0) {
             return None;
         }
-        let id = || self.slots[other_slot as usize].as_ref().map(|profile| profile.id);
-        if !seeker.excluded.is_empty() && seeker.excluded.contains(&id()?) {
+        if !seeker.excluded.is_empty() && seeker.excluded.binary_search(&other_slot).is_ok() {
             return None;
         }
         let mut seeker_side = directional_without_interests(seeker.side, other.core, distance_km);
@@ -266,19 +263,27 @@ impl Population {
             let shared = (seeker.side.core.interest_signature & other.core.interest_signature).count_ones() as usize;
             let interests = seeker.interest_bound[shared.min(seeker.interest_bound.len() - 1)];
             let bound = seeker_side.total(&self.weights) + self.weights.interests * interests;
-            if reciprocal(bound, 1.0) + 1e-9 < floor {
+            if bound < floor.seeker_side {
                 return None;
             }
         }
-        seeker_side.interests = interest_signal(seeker.side, other, &self.idf);
+        let shared_mass = seeker.shared_mass(other.interests);
+        seeker_side.interests = interest_signal(seeker.side, shared_mass);
         let seeker_total = seeker_side.total(&self.weights);
-        if floor.is_some_and(|floor| reciprocal(seeker_total, 1.0) + 1e-9 < floor) {
+        if floor.is_some_and(|floor| seeker_total < floor.seeker_side) {
             return None;
         }
         let other = Side::complete(other.core, other.interests, &self.idf);
-        let other_side = directional(other, seeker.side, distance_km, &self.idf);
+        let mut other_side = directional_without_interests(other, seeker.side.core, distance_km);
+        other_side.interests = interest_signal(other, shared_mass);
         let pair = reciprocal(seeker_total, other_side.total(&self.weights));
-        let id = id()?;
+        // The exposure factor is at most 1, so a pair below the floor stays
+        // below it. Checked before the id is read: that read is a cache miss
+        // into the full profiles, and most pairs that get this far stop here.
+        if floor.is_some_and(|floor| pair < floor.score) {
+            return None;
+        }
+        let id = self.slots[other_slot as usize].as_ref()?.id;
         let open = if self.open_requests.is_empty() { 0 } else { self.open_requests.get(&id).copied().unwrap_or(0) };
         Some(Suggestion { id, score: pair * exposure_factor(open), distance_km, signals: seeker_side })
     }
@@ -310,6 +315,10 @@ impl Population {
             return None;
         }
         let side = self.side(profile);
+        let mut interest_weight = vec![0.0; self.idf.len()];
+        for &interest in profile.interests.iter() {
+            interest_weight[usize::from(interest)] = self.idf[usize::from(interest)];
+        }
         let mut weights: Vec<f64> = profile.interests.iter().map(|&interest| self.idf[usize::from(interest)]).collect();
         weights.sort_by(|left, right| right.total_cmp(left));
         let mut interest_bound = Vec::with_capacity(weights.len() + 1);
@@ -319,7 +328,10 @@ impl Population {
             sum += weight;
             interest_bound.push(sum * side.inverse_mass());
         }
-        Some(Seeker { side, slot, goal, excluded: query.excluded, interest_bound })
+        // Exclusions by slot, so that checking one reads no full profile.
+        let mut excluded: Vec<u32> = query.excluded.iter().filter_map(|id| self.by_id.get(id).copied()).collect();
+        excluded.sort_unstable();
+        Some(Seeker { side, slot, goal, excluded, interest_bound, interest_weight })
     }
 
     /// A full profile as one side of a pair.
@@ -372,6 +384,7 @@ impl Population {
         shared_floor: &SharedFloor,
     ) -> TopN {
         let mut top = TopN::new(limit);
+        let mut floor: Option<Floor> = None;
         for &(district, distance_km) in districts {
             for packed in &self.by_district[usize::from(district)] {
                 if packed.core.travel_km < distance_km {
@@ -386,7 +399,10 @@ impl Population {
                 };
                 // The other side's mass is only needed past the floor check.
                 let other = Side::partial(&packed.core, interests);
-                let floor = shared_floor.max_with(top.floor());
+                let score = shared_floor.max_with(top.floor());
+                if score != floor.map(|floor| floor.score) {
+                    floor = score.map(Floor::new);
+                }
                 if let Some(suggestion) = self.score_pair(seeker, other, packed.slot, distance_km, floor) {
                     top.offer(suggestion);
                     if let Some(own) = top.floor() {
@@ -451,11 +467,28 @@ struct Seeker<'q> {
     side: Side<'q>,
     slot: u32,
     goal: Option<u32>,
-    excluded: &'q HashSet<Uuid>,
+    /// The slots of the people excluded for this seeker, sorted.
+    excluded: Vec<u32>,
     /// `interest_bound[k]`: the largest interest signal sharing `k` of the
     /// seeker's interests can give (their `k` rarest, over the seeker's
     /// mass).
     interest_bound: Vec<f64>,
+    /// The IDF of each interest the seeker has, 0 for the others.
+    interest_weight: Vec<f64>,
+}
+
+impl Seeker<'_> {
+    /// The IDF mass the seeker shares with `interests` (sorted): one pass
+    /// with no comparisons, adding in ascending interest order as
+    /// [`crate::score::shared_idf`] does, so the sum is the same to the bit
+    /// (adding 0 for an interest not shared changes nothing).
+    fn shared_mass(&self, interests: &[u16]) -> f64 {
+        let mut mass = 0.0;
+        for &interest in interests {
+            mass += self.interest_weight[usize::from(interest)];
+        }
+        mass
+    }
 }
 
 impl Population {
@@ -501,6 +534,26 @@ fn rank_order(left: &Suggestion, right: &Suggestion) -> std::cmp::Ordering {
 /// Below it a thread hand-off costs more than it saves (measured with
 /// `make bench`).
 pub const SPLIT_FROM: usize = 20_000;
+
+/// The score a candidate must reach to enter the top N, and what the
+/// seeker's side of the pair must reach for that to be possible.
+#[derive(Debug, Clone, Copy)]
+struct Floor {
+    score: f64,
+    /// The other side's score is at most 1, the harmonic mean increases in
+    /// both arguments and the exposure factor is at most 1, so a pair whose
+    /// seeker side is `x` scores at most `reciprocal(x, 1) = 2x / (1 + x)`,
+    /// which reaches `score` at `x = score / (2 - score)`. The margin (far
+    /// above rounding error, far below any difference that matters) keeps
+    /// the cut on the safe side.
+    seeker_side: f64,
+}
+
+impl Floor {
+    fn new(score: f64) -> Self {
+        Self { score, seeker_side: score / (2.0 - score) - 1e-9 }
+    }
+}
 
 /// The highest floor any half of a split scan has reached (the bits of a
 /// non-negative f64, whose order matches the order of the numbers).

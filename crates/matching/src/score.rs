@@ -154,13 +154,14 @@ impl<'a> Side<'a> {
 /// How well `other` suits `seeker` (`seeker` must be [`Side::complete`]).
 pub fn directional(seeker: Side<'_>, other: Side<'_>, distance_km: f32, idf: &[f64]) -> Signals {
     let mut signals = directional_without_interests(seeker, other.core, distance_km);
-    signals.interests = interest_signal(seeker, other, idf);
+    signals.interests = interest_signal(seeker, shared_idf(seeker.interests, other.interests, idf));
     signals
 }
 
-/// The interest signal of [`directional`].
-pub fn interest_signal(seeker: Side<'_>, other: Side<'_>, idf: &[f64]) -> f64 {
-    shared_idf(seeker.interests, other.interests, idf) * seeker.inverses.mass
+/// The interest signal of [`directional`], from the IDF mass the two
+/// sides share (the same either way round).
+pub fn interest_signal(seeker: Side<'_>, shared_mass: f64) -> f64 {
+    shared_mass * seeker.inverses.mass
 }
 
 /// Every signal of [`directional`] but interests (left at 0), from the two
@@ -192,7 +193,9 @@ pub fn directional_without_interests(seeker: Side<'_>, other: &Core, distance_km
     }
 }
 
-fn shared_idf(left: &[u16], right: &[u16], idf: &[f64]) -> f64 {
+/// The IDF mass of the interests two sorted lists share, summed in
+/// ascending interest order (so the same either way round).
+pub fn shared_idf(left: &[u16], right: &[u16], idf: &[f64]) -> f64 {
     let (mut i, mut j, mut mass) = (0, 0, 0.0);
     while i < left.len() && j < right.len() {
         match left[i].cmp(&right[j]) {

@@ -117,6 +117,13 @@ proptest! {
             // The same scan split over two threads, forced on these small
             // populations, with its shared floor.
             prop_assert_eq!(&population.suggest_split_from(&query, 0), &truth);
+            // Both score interests in one pass over a table of the seeker's
+            // weights; the plain pair score merges the two lists, both ways.
+            // They must agree to the bit (nobody has open requests here).
+            for suggestion in &truth {
+                let plain = population.pair_score(seeker, suggestion.id).map(f64::to_bits);
+                prop_assert_eq!(Some(suggestion.score.to_bits()), plain);
+            }
         }
     }
 

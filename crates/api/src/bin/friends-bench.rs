@@ -19,13 +19,14 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use clap::Parser;
-use friends_api::demo::{DEFAULT_SEED, seed};
+use friends_api::demo::{DEFAULT_SEED, demo_person_id, planted_person_id, seed};
 use friends_api::indexes::Indexes;
 use friends_api::reference::Reference;
-use friends_domain::demo::SplitMix64;
-use friends_matching::Query;
+use friends_domain::demo::{DemoPopulation, SplitMix64};
+use friends_domain::person::PersonRecord;
+use friends_matching::{Codebook, DistrictTable, Population, Query};
 use friends_store::Store;
 use uuid::Uuid;
 
@@ -54,6 +55,15 @@ struct Args {
     /// and from every search segment.
     #[arg(long, default_value_t = 20)]
     erasures: usize,
+    /// Only the matcher: build it in memory from the same synthetic people
+    /// (no database, no search index) and time the fast path `rounds`
+    /// times over the same seekers. For comparing matcher changes quickly;
+    /// `make bench` and `make bench-full` do not use it.
+    #[arg(long)]
+    matcher_only: bool,
+    /// Rounds of the fast path with `--matcher-only`.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
 }
 
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
@@ -89,9 +99,81 @@ fn summary(name: &str, mut samples: Vec<Duration>) -> String {
     )
 }
 
+/// Seekers: random visible people, then people from the densest districts.
+fn choose_seekers(population: &Population, args: &Args) -> (Vec<Uuid>, Vec<Uuid>) {
+    let mut rng = SplitMix64::new(args.seed ^ 0xBE7C);
+    let mut everyone: Vec<Uuid> =
+        population.ids().filter(|id| population.profile(*id).is_some_and(|p| p.core.visible)).collect();
+    everyone.sort_unstable();
+    let random: Vec<Uuid> = (0..args.seekers).map(|_| everyone[rng.below(everyone.len())]).collect();
+    let mut per_district: HashMap<u16, Vec<Uuid>> = HashMap::new();
+    for id in &everyone {
+        if let Some(profile) = population.profile(*id) {
+            per_district.entry(profile.core.district).or_default().push(*id);
+        }
+    }
+    let mut districts: Vec<(u16, Vec<Uuid>)> = per_district.into_iter().collect();
+    districts.sort_by(|left, right| right.1.len().cmp(&left.1.len()).then(left.0.cmp(&right.0)));
+    let dense: Vec<Uuid> = districts.iter().flat_map(|(_, ids)| ids.iter().copied()).take(args.dense_seekers).collect();
+    (random, dense)
+}
+
+/// `--matcher-only`: the same people, straight into a matcher (in id
+/// order, as a build from the database pages them), then the fast path
+/// timed `rounds` times over the same seekers.
+fn matcher_only(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let reference = Reference::load()?;
+    let now = Utc::now();
+    let demo = DemoPopulation::new(&reference.taxonomy, &reference.areas, now.year());
+    let mut people: Vec<(Uuid, PersonRecord)> = (0..u64::from(args.people))
+        .map(|index| (demo_person_id(args.seed, index), demo.person(args.seed, index)))
+        .collect();
+    for group in 0..u64::from(args.planted_groups) {
+        for (member, record) in demo.planted_group(args.seed, group).into_iter().enumerate() {
+            people.push((planted_person_id(args.seed, group, member as u64), record));
+        }
+    }
+    people.sort_unstable_by_key(|(id, _)| *id);
+    let building = Instant::now();
+    let codebook = std::sync::Arc::new(Codebook::new(&reference.taxonomy));
+    let districts = std::sync::Arc::new(DistrictTable::new(&reference.areas));
+    let mut population = Population::new(codebook, districts, now.year());
+    for page in people.chunks(5000) {
+        population.apply(page.iter().map(|(id, record)| (*id, Some(record))));
+    }
+    drop(people);
+    println!("matcher built in {:.2} s", building.elapsed().as_secs_f64());
+    let (random, dense) = choose_seekers(&population, args);
+    let seekers: Vec<Uuid> = random.iter().chain(dense.iter()).copied().collect();
+    let excluded = HashSet::new();
+    let timed = |ids: &[Uuid]| -> Vec<Duration> {
+        ids.iter()
+            .map(|&seeker| {
+                let started = Instant::now();
+                let query = Query { seeker, limit: 10, goal: None, excluded: &excluded };
+                let cards: Vec<_> =
+                    population.suggest(&query).iter().filter_map(|s| population.card(seeker, s)).collect();
+                std::hint::black_box(cards);
+                started.elapsed()
+            })
+            .collect()
+    };
+    timed(&seekers[..seekers.len().min(50)]);
+
+    println!("| round | queries | p50 | p99 | p99.9 | max |");
+    println!("|---|---|---|---|---|---|");
+    for round in 0..args.rounds {
+        println!("{}", summary(&format!("{}", round + 1), timed(&seekers)));
+    }
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    if args.matcher_only {
+        return matcher_only(&args);
+    }
     let folder = tempfile::tempdir()?;
     let url = format!("sqlite://{}?mode=rwc", folder.path().join("bench.db").display());
     let store = Store::connect(&url).await?;
@@ -114,25 +196,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let build_time = building.elapsed();
     let rss_after_build = peak_rss_mib();
 
-    // Seekers: random visible people, then people from the densest districts.
-    let (random, dense) = matcher.read(|population| {
-        let mut rng = SplitMix64::new(args.seed ^ 0xBE7C);
-        let mut everyone: Vec<Uuid> =
-            population.ids().filter(|id| population.profile(*id).is_some_and(|p| p.core.visible)).collect();
-        everyone.sort_unstable();
-        let random: Vec<Uuid> = (0..args.seekers).map(|_| everyone[rng.below(everyone.len())]).collect();
-        let mut per_district: HashMap<u16, Vec<Uuid>> = HashMap::new();
-        for id in &everyone {
-            if let Some(profile) = population.profile(*id) {
-                per_district.entry(profile.core.district).or_default().push(*id);
-            }
-        }
-        let mut districts: Vec<(u16, Vec<Uuid>)> = per_district.into_iter().collect();
-        districts.sort_by(|left, right| right.1.len().cmp(&left.1.len()).then(left.0.cmp(&right.0)));
-        let dense: Vec<Uuid> =
-            districts.iter().flat_map(|(_, ids)| ids.iter().copied()).take(args.dense_seekers).collect();
-        (random, dense)
-    })?;
+    let (random, dense) = matcher.read(|population| choose_seekers(population, &args))?;
     let seekers: Vec<Uuid> = random.iter().chain(dense.iter()).copied().collect();
     let excluded = HashSet::new();
 
