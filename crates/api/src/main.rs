@@ -11,6 +11,13 @@ use friends_api::token::{TokenRequest, mint, parse_ttl};
 use friends_store::Store;
 use uuid::Uuid;
 
+/// mimalloc rather than glibc's allocator, which slowed the many small
+/// allocations of building the indexes and of cards once the start-up
+/// build had fragmented its heap (BENCHMARKS.md has the runs before and
+/// after).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "friends", about = "Finding Friends: brokered introductions for people pooling care budgets")]
 struct Cli {

@@ -84,7 +84,7 @@ pub struct Population {
     slots: Vec<Option<MatchProfile>>,
     free_slots: Vec<u32>,
     by_id: HashMap<Uuid, u32>,
-    /// Each district's people, packed for scanning, by travel limit
+    /// Each district's visible people, packed for scanning, by travel limit
     /// descending, then slot.
     by_district: Vec<Vec<Packed>>,
     interest_frequency: Vec<u32>,
@@ -197,11 +197,16 @@ impl Population {
                 (self.slots.len() - 1) as u32
             }
         };
-        let packed = Packed::new(&profile, slot);
-        let key = Self::district_key(profile.core.travel_km, slot);
-        let members = &mut self.by_district[usize::from(profile.core.district)];
-        let position = members.partition_point(|member| Self::district_key(member.core.travel_km, member.slot) < key);
-        members.insert(position, packed);
+        // Only people who can be suggested are scanned: nobody can be
+        // suggested to or with a paused or hidden person.
+        if profile.core.visible {
+            let packed = Packed::new(&profile, slot);
+            let key = Self::district_key(profile.core.travel_km, slot);
+            let members = &mut self.by_district[usize::from(profile.core.district)];
+            let position =
+                members.partition_point(|member| Self::district_key(member.core.travel_km, member.slot) < key);
+            members.insert(position, packed);
+        }
         self.by_id.insert(profile.id, slot);
         self.slots[slot as usize] = Some(profile);
     }
@@ -214,12 +219,13 @@ impl Population {
             for &interest in profile.interests.iter() {
                 self.interest_frequency[usize::from(interest)] -= 1;
             }
-        }
-        let key = Self::district_key(profile.core.travel_km, slot);
-        let members = &mut self.by_district[usize::from(profile.core.district)];
-        let position = members.partition_point(|member| Self::district_key(member.core.travel_km, member.slot) < key);
-        if members.get(position).is_some_and(|member| member.slot == slot) {
-            members.remove(position);
+            let key = Self::district_key(profile.core.travel_km, slot);
+            let members = &mut self.by_district[usize::from(profile.core.district)];
+            let position =
+                members.partition_point(|member| Self::district_key(member.core.travel_km, member.slot) < key);
+            if members.get(position).is_some_and(|member| member.slot == slot) {
+                members.remove(position);
+            }
         }
         self.free_slots.push(slot);
     }

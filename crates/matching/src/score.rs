@@ -166,6 +166,7 @@ pub fn interest_signal(seeker: Side<'_>, shared_mass: f64) -> f64 {
 
 /// Every signal of [`directional`] but interests (left at 0), from the two
 /// cores alone.
+#[inline]
 pub fn directional_without_interests(seeker: Side<'_>, other: &Core, distance_km: f32) -> Signals {
     let inverse = seeker.inverses;
     let seeker = seeker.core;

@@ -214,6 +214,39 @@ proptest! {
         }
     }
 
+    /// Only people who can be suggested are in the scan lists, so every
+    /// update must move a person in or out of them: after any sequence of
+    /// erasures, re-creations, pauses, resumptions, moves and changes of
+    /// mind, the fast path still equals the oracle.
+    #[test]
+    fn updates_keep_the_scan_lists_in_step(
+        records in proptest::collection::vec(record(), 20..90),
+        replacements in proptest::collection::vec(record(), 1..20),
+        changes in proptest::collection::vec((0usize..90, 0u8..4), 1..40),
+    ) {
+        let (mut population, ids) = population(&records);
+        for (step, &(pick, kind)) in changes.iter().enumerate() {
+            let (id, original) = (ids[pick % ids.len()], &records[pick % ids.len()]);
+            let mut changed = original.clone();
+            match kind {
+                0 => population.apply([(id, None)]),
+                1 => population.apply([(id, Some(&replacements[step % replacements.len()]))]),
+                2 => {
+                    changed.status = if changed.status == ProfileStatus::Active { ProfileStatus::Paused } else { ProfileStatus::Active };
+                    changed.discoverable = !changed.discoverable;
+                    population.apply([(id, Some(&changed))]);
+                }
+                _ => population.apply([(id, Some(original))]),
+            }
+        }
+        let excluded = HashSet::new();
+        for &seeker in &ids {
+            let query = Query { seeker, limit: 8, goal: None, excluded: &excluded };
+            let truth = population.suggest_exhaustive(&query);
+            prop_assert_eq!(&population.suggest(&query), &truth);
+        }
+    }
+
     #[test]
     fn paused_erased_or_hidden_people_are_never_suggested(records in proptest::collection::vec(record(), 3..60), victim in 0usize..60) {
         let (mut population, ids) = population(&records);

@@ -30,6 +30,13 @@ use friends_matching::{Codebook, DistrictTable, Population, Query};
 use friends_store::Store;
 use uuid::Uuid;
 
+/// mimalloc rather than glibc's allocator, which slowed the many small
+/// allocations of building the indexes and of cards once the start-up
+/// build had fragmented its heap (BENCHMARKS.md has the runs before and
+/// after).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(about = "In-process suggestion benchmark")]
 struct Args {
