@@ -263,11 +263,8 @@ impl Population {
         }
         let mut seeker_side = directional_without_interests(seeker.side, other.core, distance_km);
         if let Some(floor) = floor {
-            // First without reading the interest lists: at most
-            // popcount(signature overlap) interests are shared, worth at most
-            // the seeker's that many rarest.
-            let shared = (seeker.side.core.interest_signature & other.core.interest_signature).count_ones() as usize;
-            let interests = seeker.interest_bound[shared.min(seeker.interest_bound.len() - 1)];
+            // First without reading the interest lists.
+            let interests = seeker.interest_cap.cap(other.core.interest_signature);
             let bound = seeker_side.total(&self.weights) + self.weights.interests * interests;
             if bound < floor.seeker_side {
                 return None;
@@ -325,19 +322,12 @@ impl Population {
         for &interest in profile.interests.iter() {
             interest_weight[usize::from(interest)] = self.idf[usize::from(interest)];
         }
-        let mut weights: Vec<f64> = profile.interests.iter().map(|&interest| self.idf[usize::from(interest)]).collect();
-        weights.sort_by(|left, right| right.total_cmp(left));
-        let mut interest_bound = Vec::with_capacity(weights.len() + 1);
-        let mut sum = 0.0;
-        interest_bound.push(0.0);
-        for weight in weights {
-            sum += weight;
-            interest_bound.push(sum * side.inverse_mass());
-        }
+        let interest_cap =
+            InterestCap::new(&profile.interests, profile.core.interest_signature, &self.idf, side.inverse_mass());
         // Exclusions by slot, so that checking one reads no full profile.
         let mut excluded: Vec<u32> = query.excluded.iter().filter_map(|id| self.by_id.get(id).copied()).collect();
         excluded.sort_unstable();
-        Some(Seeker { side, slot, goal, excluded, interest_bound, interest_weight })
+        Some(Seeker { side, slot, goal, excluded, interest_cap, interest_weight })
     }
 
     /// A full profile as one side of a pair.
@@ -475,12 +465,52 @@ struct Seeker<'q> {
     goal: Option<u32>,
     /// The slots of the people excluded for this seeker, sorted.
     excluded: Vec<u32>,
-    /// `interest_bound[k]`: the largest interest signal sharing `k` of the
-    /// seeker's interests can give (their `k` rarest, over the seeker's
-    /// mass).
-    interest_bound: Vec<f64>,
+    /// A bound on the interest signal read from signatures alone.
+    interest_cap: InterestCap,
     /// The IDF of each interest the seeker has, 0 for the others.
     interest_weight: Vec<f64>,
+}
+
+/// An upper bound on the seeker's interest signal with anyone, read from
+/// the other person's 64-bit interest signature alone (bit `index % 64` of
+/// each of their interests), so that most candidates are skipped before
+/// their interest list is summed.
+#[derive(Debug, Clone)]
+struct InterestCap {
+    /// `by_count[k]`: the most `k` shared interests can give, the seeker's
+    /// `k` rarest over the seeker's mass.
+    by_count: Vec<f64>,
+    signature: u64,
+    /// How many of the seeker's interests share a signature bit with
+    /// another of theirs (interests 64 apart do).
+    collisions: usize,
+}
+
+impl InterestCap {
+    fn new(interests: &[u16], signature: u64, idf: &[f64], inverse_mass: f64) -> Self {
+        let mut weights: Vec<f64> = interests.iter().map(|&interest| idf[usize::from(interest)]).collect();
+        weights.sort_by(|left, right| right.total_cmp(left));
+        let mut by_count = Vec::with_capacity(weights.len() + 1);
+        let mut sum = 0.0;
+        by_count.push(0.0);
+        for weight in weights {
+            sum += weight;
+            by_count.push(sum * inverse_mass);
+        }
+        let collisions = interests.len() - signature.count_ones() as usize;
+        Self { by_count, signature, collisions }
+    }
+
+    /// Every shared interest lies on a bit both signatures set. Each such
+    /// bit holds at least one of the seeker's interests, and all bits
+    /// together hold `collisions` more than one each, so at most
+    /// `popcount(overlap) + collisions` interests are shared. (Without the
+    /// collisions, two people who both have interests 0 and 64 would be
+    /// capped at one shared interest: an unsound cut.)
+    fn cap(&self, other_signature: u64) -> f64 {
+        let shared = (self.signature & other_signature).count_ones() as usize + self.collisions;
+        self.by_count[shared.min(self.by_count.len() - 1)]
+    }
 }
 
 impl Seeker<'_> {
@@ -612,5 +642,39 @@ impl TopN {
 
     fn into_sorted(self) -> Vec<Suggestion> {
         self.best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::interest_signature;
+    use crate::score::shared_idf;
+    use proptest::prelude::*;
+
+    /// Interests from a pool with many pairs on one signature bit (0, 64,
+    /// 128 and 192 all fall on bit 0).
+    fn interests() -> impl Strategy<Value = Vec<u16>> {
+        proptest::collection::vec((0u16..6, 0u16..4), 0..10).prop_map(|picks| {
+            let mut interests: Vec<u16> = picks.into_iter().map(|(low, high)| low + 64 * high).collect();
+            interests.sort_unstable();
+            interests.dedup();
+            interests
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_interest_cap_is_never_below_the_interest_signal(
+            seeker in interests(),
+            other in interests(),
+            idf in proptest::collection::vec(0.01f64..8.0, 256),
+        ) {
+            let mass: f64 = seeker.iter().map(|&interest| idf[usize::from(interest)]).sum();
+            let inverse_mass = if mass > 0.0 { 1.0 / mass } else { 0.0 };
+            let cap = InterestCap::new(&seeker, interest_signature(&seeker), &idf, inverse_mass);
+            let signal = shared_idf(&seeker, &other, &idf) * inverse_mass;
+            prop_assert!(cap.cap(interest_signature(&other)) + 1e-12 >= signal);
+        }
     }
 }

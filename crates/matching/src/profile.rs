@@ -42,9 +42,16 @@ pub struct Core {
     pub share_needs: bool,
     /// Active and discoverable.
     pub visible: bool,
-    /// Bit `i % 64` set for every interest index `i`: two people share at
-    /// most `popcount(a & b)` interests, a bound read without the lists.
+    /// Bit `i % 64` set for every interest index `i`: a bound on how many
+    /// interests two people share, read without their lists (see
+    /// `InterestCap` in the population).
     pub interest_signature: u64,
+}
+
+/// The interest signature of a sorted interest list (see
+/// [`Core::interest_signature`]).
+pub(crate) fn interest_signature(interests: &[u16]) -> u64 {
+    interests.iter().fold(0, |bits, &interest| bits | 1u64 << (interest % 64))
 }
 
 impl Core {
@@ -101,7 +108,7 @@ impl MatchProfile {
                 similar_needs: record.preferences.similar_needs,
                 share_needs: record.share_needs_with_matches,
                 visible: record.status == ProfileStatus::Active && record.discoverable,
-                interest_signature: interests.iter().fold(0, |bits, &interest| bits | 1u64 << (interest % 64)),
+                interest_signature: interest_signature(&interests),
             },
             interests: interests.into_boxed_slice(),
             display_name: record.display_name.clone().into_boxed_str(),

@@ -196,7 +196,7 @@ pub fn directional_without_interests(seeker: Side<'_>, other: &Core, distance_km
 
 /// The IDF mass of the interests two sorted lists share, summed in
 /// ascending interest order (so the same either way round).
-pub fn shared_idf(left: &[u16], right: &[u16], idf: &[f64]) -> f64 {
+pub(crate) fn shared_idf(left: &[u16], right: &[u16], idf: &[f64]) -> f64 {
     let (mut i, mut j, mut mass) = (0, 0, 0.0);
     while i < left.len() && j < right.len() {
         match left[i].cmp(&right[j]) {

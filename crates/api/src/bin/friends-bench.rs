@@ -15,6 +15,10 @@
 //!   segment that held the person).
 //!
 //! It prints Markdown rows for BENCHMARKS.md.
+//!
+//! With `--matcher-only` it skips the database and the search index and
+//! times only the matcher (suggestions with cards), several rounds over the
+//! same seekers: quick enough to compare two builds of a matcher change.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -63,8 +67,8 @@ struct Args {
     #[arg(long, default_value_t = 20)]
     erasures: usize,
     /// Only the matcher: build it in memory from the same synthetic people
-    /// (no database, no search index) and time the fast path `rounds`
-    /// times over the same seekers. For comparing matcher changes quickly;
+    /// (no database, no search index) and time the fast path with cards
+    /// `rounds` times over the same seekers. For comparing matcher changes quickly;
     /// `make bench` and `make bench-full` do not use it.
     #[arg(long)]
     matcher_only: bool,
