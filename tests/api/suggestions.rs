@@ -127,6 +127,19 @@ async fn suggestions_follow_the_people_access_rules_and_validate_their_query() {
     assert_eq!(app.send(Method::GET, &path, Some(&broker), None, None).await.status(), 200);
     let supporter = app.token_with(Role::Supporter, Uuid::new_v4(), vec![seeker], vec![]);
     assert_eq!(app.send(Method::GET, &path, Some(&supporter), None, None).await.status(), 200);
+    let admin = app.token(Role::Admin, Uuid::new_v4());
+    assert_eq!(app.send(Method::GET, &path, Some(&admin), None, None).await.status(), 200);
+    // Refusals look like absence, whichever way the right is decided (from
+    // the stored area for brokers, from the token for everyone else).
+    let broker_elsewhere = app.token_with(Role::Broker, Uuid::new_v4(), vec![], vec!["E09000001"]);
+    assert_problem(app.send(Method::GET, &path, Some(&broker_elsewhere), None, None).await, 404, "not_found").await;
+    let other_supporter = app.token_with(Role::Supporter, Uuid::new_v4(), vec![Uuid::new_v4()], vec![]);
+    assert_problem(app.send(Method::GET, &path, Some(&other_supporter), None, None).await, 404, "not_found").await;
+    let nobody = Uuid::new_v4();
+    let nobody_path = format!("/v1/people/{nobody}/suggestions");
+    for token in [app.token(Role::Member, nobody), admin.clone()] {
+        assert_problem(app.send(Method::GET, &nobody_path, Some(&token), None, None).await, 404, "not_found").await;
+    }
 
     assert_problem(
         app.send(Method::GET, &format!("{path}?limit=0"), Some(&token), None, None).await,
@@ -155,6 +168,11 @@ async fn suggestions_follow_the_people_access_rules_and_validate_their_query() {
     let by_label =
         app.send(Method::GET, &format!("{path}?goal=Share%20a%20PA&limit=500"), Some(&token), None, None).await;
     assert_eq!(by_label.status(), 200, "goals take labels and synonyms; limits are capped");
+    // Once erased, nobody gets suggestions for the person, the person included.
+    assert_eq!(app.send(Method::DELETE, &format!("/v1/people/{seeker}"), Some(&token), None, None).await.status(), 204);
+    for token in [&token, &admin, &supporter] {
+        assert_problem(app.send(Method::GET, &path, Some(token), None, None).await, 404, "not_found").await;
+    }
 }
 
 #[tokio::test]

@@ -72,11 +72,17 @@ impl Caller {
     /// Whether the caller may read and change the profile of `person_id`,
     /// whose district lies in `authority_code`.
     pub fn may_manage(&self, person_id: Uuid, authority_code: &str) -> bool {
+        self.may_manage_in_any_area(person_id).unwrap_or_else(|| self.covers(authority_code))
+    }
+
+    /// [`Self::may_manage`] when the answer does not depend on the person's
+    /// area (for everyone but brokers); `None` for a broker.
+    pub fn may_manage_in_any_area(&self, person_id: Uuid) -> Option<bool> {
         match self.role {
-            Role::Member => self.subject == person_id,
-            Role::Supporter => self.acts_for.contains(&person_id),
-            Role::Broker => self.covers(authority_code),
-            Role::Admin => true,
+            Role::Member => Some(self.subject == person_id),
+            Role::Supporter => Some(self.acts_for.contains(&person_id)),
+            Role::Broker => None,
+            Role::Admin => Some(true),
         }
     }
 

@@ -114,6 +114,20 @@ impl People<'_> {
         check_access(caller, id, &authority)
     }
 
+    /// [`Self::authorize`] for reads answered from this node's indexes.
+    /// Unless the caller is a broker, the person's area plays no part, and
+    /// whether the person exists is known to the indexes (current with this
+    /// node's own writes), so the database is asked only when they do not
+    /// hold the person, and for brokers, whose right follows the stored area.
+    /// This keeps a database round trip off the busiest read.
+    pub async fn authorize_from_indexes(&self, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+        if caller.may_manage_in_any_area(id).is_some() && self.indexes.read(|population| population.contains(id))? {
+            // The area is not consulted for this caller.
+            return check_access(caller, id, "");
+        }
+        self.authorize(caller, id).await
+    }
+
     /// `POST /v1/people`. A member's profile takes their token's `sub` as
     /// its id; anyone else's gets a new id.
     pub async fn create(&self, caller: &Caller, body: serde_json::Value) -> Result<StoredPerson, ApiError> {
@@ -175,7 +189,7 @@ impl People<'_> {
         limit: Option<u32>,
         goal: Option<&str>,
     ) -> Result<Vec<Card>, ApiError> {
-        self.authorize(caller, id).await?;
+        self.authorize_from_indexes(caller, id).await?;
         let limit = page_limit(limit, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)?;
         let goal = match goal {
             None => None,

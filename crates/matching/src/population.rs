@@ -126,6 +126,11 @@ impl Population {
         self.by_id.is_empty()
     }
 
+    /// Whether `id` is held (visible or not).
+    pub fn contains(&self, id: Uuid) -> bool {
+        self.by_id.contains_key(&id)
+    }
+
     /// Every id held.
     pub fn ids(&self) -> impl Iterator<Item = Uuid> + '_ {
         self.by_id.keys().copied()
