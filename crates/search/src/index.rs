@@ -114,15 +114,7 @@ pub struct SearchIndex {
     pub(crate) reader: IndexReader,
     pub(crate) fields: Fields,
     writer: Mutex<IndexWriter>,
-    /// A merge of small segments that a write started and did not wait for
-    /// (see [`SearchIndex::compact_small_segments`]), with its segments.
-    pending_merge: Mutex<Option<PendingMerge>>,
     folder: PathBuf,
-}
-
-struct PendingMerge {
-    done: tantivy::FutureResult<Option<tantivy::index::SegmentMeta>>,
-    segments: Vec<tantivy::index::SegmentId>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -171,16 +163,9 @@ impl SearchIndex {
         let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
         // Merges happen only where this module asks for them (after a batch,
         // under the caller's serialisation), so that an explicit merge never
-        // races another for the same segment.
+        // races a background one for the same segment.
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-        let search = Self {
-            index,
-            reader,
-            fields,
-            writer: Mutex::new(writer),
-            pending_merge: Mutex::new(None),
-            folder: folder.to_path_buf(),
-        };
+        let search = Self { index, reader, fields, writer: Mutex::new(writer), folder: folder.to_path_buf() };
         if let OpenOutcome::Created { .. } = outcome {
             // An empty commit at position 0, so that a crash before the
             // rebuild finishes is detected as "behind", not as "foreign".
@@ -274,11 +259,6 @@ impl SearchIndex {
         upserts: &[SearchDocument],
         erased: &[Uuid],
     ) -> Result<(), IndexError> {
-        if !erased.is_empty() {
-            // A merge still running could carry the person's words into its
-            // new segment after we looked for them: let it finish first.
-            self.finish_pending_merge()?;
-        }
         let holding_erased = self.segments_holding(erased)?;
         {
             let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
@@ -323,56 +303,19 @@ impl SearchIndex {
     /// there are more than [`MAX_SEGMENTS`] of them, they are merged into
     /// one. Large segments (from a rebuild, or grown past a hundredth of the
     /// index) are left alone, so a write never rewrites the bulk of the index.
-    ///
-    /// The merge runs in the background: the write that starts it returns
-    /// once its own commit is visible (the merge changes no result), and it
-    /// shows up in searches at a later commit. It is waited for (and the
-    /// files it made unused removed) before the next such merge, and before
-    /// any erasure, purge or rebuild.
     fn compact_small_segments(&self) -> Result<(), IndexError> {
-        let small = self.small_segments()?;
-        if small.len() <= MAX_SEGMENTS {
-            return Ok(());
-        }
-        self.finish_pending_merge()?;
-        let small = self.small_segments()?;
-        if small.len() <= MAX_SEGMENTS {
-            return Ok(());
-        }
-        let done = self.writer.lock().map_err(|_| IndexError::Poisoned)?.merge(&small);
-        *self.pending_merge.lock().map_err(|_| IndexError::Poisoned)? = Some(PendingMerge { done, segments: small });
-        Ok(())
-    }
-
-    /// The small segments not already being merged.
-    fn small_segments(&self) -> Result<Vec<tantivy::index::SegmentId>, IndexError> {
-        let merging = self.pending_merge.lock().map_err(|_| IndexError::Poisoned)?;
-        let merging: &[tantivy::index::SegmentId] = merging.as_ref().map_or(&[], |pending| &pending.segments);
         let segments = self.index.searchable_segment_metas()?;
         let total: u32 = segments.iter().map(|segment| segment.num_docs()).sum();
         let threshold = (total / 100).max(1_000);
-        Ok(segments
-            .iter()
-            .filter(|segment| segment.num_docs() <= threshold && !merging.contains(&segment.id()))
-            .map(|segment| segment.id())
-            .collect())
-    }
-
-    /// Waits for the background merge of small segments, if one was
-    /// started, then removes the files it made unused and shows its result
-    /// to searches.
-    pub fn finish_pending_merge(&self) -> Result<(), IndexError> {
-        let pending = self.pending_merge.lock().map_err(|_| IndexError::Poisoned)?.take();
-        let Some(pending) = pending else { return Ok(()) };
-        pending.done.wait()?;
-        let collecting = self.writer.lock().map_err(|_| IndexError::Poisoned)?.garbage_collect_files();
-        collecting.wait()?;
-        self.reader.reload()?;
-        Ok(())
+        let small: Vec<_> =
+            segments.iter().filter(|segment| segment.num_docs() <= threshold).map(|segment| segment.id()).collect();
+        if small.len() <= MAX_SEGMENTS {
+            return Ok(());
+        }
+        self.merge(&small)
     }
 
     fn merge(&self, segments: &[tantivy::index::SegmentId]) -> Result<(), IndexError> {
-        self.finish_pending_merge()?;
         let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
         if !segments.is_empty() {
             writer.merge(segments).wait()?;
@@ -388,7 +331,6 @@ impl SearchIndex {
     /// Nothing is visible or committed until then, so a crash mid-rebuild
     /// leaves the previous commit (and the next start rebuilds again).
     pub fn start_rebuild(&self) -> Result<(), IndexError> {
-        self.finish_pending_merge()?;
         let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
         writer.delete_all_documents()?;
         Ok(())
@@ -428,8 +370,7 @@ impl SearchIndex {
         schema.fields().filter(|(_, entry)| entry.is_stored()).map(|(_, entry)| entry.name().to_owned()).collect()
     }
 
-    /// Number of searchable segments (at most [`MAX_SEGMENTS`] + 1 and the
-    /// large ones, once [`SearchIndex::finish_pending_merge`] has run).
+    /// Number of searchable segments (kept at most [`MAX_SEGMENTS`] + 1).
     pub fn segment_count(&self) -> usize {
         self.reader.searcher().segment_readers().len()
     }
