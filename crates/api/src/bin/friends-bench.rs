@@ -129,6 +129,22 @@ fn choose_seekers(population: &Population, args: &Args) -> (Vec<Uuid>, Vec<Uuid>
     (random, dense)
 }
 
+/// Each seeker's suggestions plus their cards (as the handler builds them),
+/// timed one by one.
+fn time_suggestions(population: &Population, seekers: &[Uuid]) -> Vec<Duration> {
+    let excluded = HashSet::new();
+    seekers
+        .iter()
+        .map(|&seeker| {
+            let started = Instant::now();
+            let query = Query { seeker, limit: 10, goal: None, excluded: &excluded };
+            let cards: Vec<_> = population.suggest(&query).iter().filter_map(|s| population.card(seeker, s)).collect();
+            std::hint::black_box(cards);
+            started.elapsed()
+        })
+        .collect()
+}
+
 /// `--matcher-only`: the same people, straight into a matcher (in id
 /// order, as a build from the database pages them), then the fast path
 /// timed `rounds` times over the same seekers.
@@ -156,25 +172,12 @@ fn matcher_only(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("matcher built in {:.2} s", building.elapsed().as_secs_f64());
     let (random, dense) = choose_seekers(&population, args);
     let seekers: Vec<Uuid> = random.iter().chain(dense.iter()).copied().collect();
-    let excluded = HashSet::new();
-    let timed = |ids: &[Uuid]| -> Vec<Duration> {
-        ids.iter()
-            .map(|&seeker| {
-                let started = Instant::now();
-                let query = Query { seeker, limit: 10, goal: None, excluded: &excluded };
-                let cards: Vec<_> =
-                    population.suggest(&query).iter().filter_map(|s| population.card(seeker, s)).collect();
-                std::hint::black_box(cards);
-                started.elapsed()
-            })
-            .collect()
-    };
-    timed(&seekers[..seekers.len().min(50)]);
+    time_suggestions(&population, &seekers[..seekers.len().min(50)]);
 
     println!("| round | queries | p50 | p99 | p99.9 | max |");
     println!("|---|---|---|---|---|---|");
     for round in 0..args.rounds {
-        println!("{}", summary(&format!("{}", round + 1), timed(&seekers)));
+        println!("{}", summary(&format!("{}", round + 1), time_suggestions(&population, &seekers)));
     }
     Ok(())
 }
@@ -211,22 +214,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seekers: Vec<Uuid> = random.iter().chain(dense.iter()).copied().collect();
     let excluded = HashSet::new();
 
-    // Warm up once, then time each seeker: suggestions plus cards, as the
-    // handler does.
-    let timed = |ids: &[Uuid]| -> Result<Vec<Duration>, friends_api::indexes::Poisoned> {
-        matcher.read(|population| {
-            ids.iter()
-                .map(|&seeker| {
-                    let started = Instant::now();
-                    let query = Query { seeker, limit: 10, goal: None, excluded: &excluded };
-                    let cards: Vec<_> =
-                        population.suggest(&query).iter().filter_map(|s| population.card(seeker, s)).collect();
-                    std::hint::black_box(cards);
-                    started.elapsed()
-                })
-                .collect()
-        })
-    };
+    // Warm up once, then time each seeker.
+    let timed = |ids: &[Uuid]| matcher.read(|population| time_suggestions(population, ids));
     timed(&seekers[..seekers.len().min(50)])?;
     let fast_random = timed(&random)?;
     let fast_dense = timed(&dense)?;
