@@ -130,7 +130,7 @@ async fn bad_search_input_gets_a_problem() {
     let app = spawn_app().await;
     let (_, seeker) = member(&app, &person("TW9", "Hello.", &["cooking"])).await;
     for (query, status, code) in [
-        ("cursor=not-a-cursor", 400, "invalid_query"),
+        ("cursor=not-a-cursor", 400, "invalid_cursor"),
         ("limit=0", 422, "validation_failed"),
         ("limit=lots", 400, "invalid_query"),
         ("interests=underwater%20basket%20weaving", 422, "unknown_term"),

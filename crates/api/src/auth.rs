@@ -194,8 +194,15 @@ impl TokenVerifier {
     }
 }
 
+/// The bearer token of a request with exactly one `Authorization` header.
+/// Two are refused, not resolved: a proxy in front may have read the other.
 fn bearer_token(request: &HttpRequest) -> Option<&str> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let mut headers = request.headers().get_all(header::AUTHORIZATION);
+    let value = headers.next()?;
+    if headers.next().is_some() {
+        return None;
+    }
+    let value = value.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
 }

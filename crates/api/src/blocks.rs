@@ -76,7 +76,7 @@ pub async fn create(
     // the blocked person sees an ordinary withdrawal and nothing more.
     let actor = caller.event_actor(Some(input.blocker));
     let block = store.create_block(Uuid::new_v4(), input.blocker, input.blocked, &actor, now).await?;
-    indexes.catch_up(store).await?;
+    indexes.settle(store).await;
     tracing::info!(block_id = %block.id, "block created");
     Ok(block.into())
 }
@@ -94,7 +94,7 @@ pub async fn remove(
         _ => return Err(ApiError::NotFound),
     }
     store.remove_block(id, now).await?;
-    indexes.catch_up(store).await?;
+    indexes.settle(store).await;
     tracing::info!(block_id = %id, "block lifted");
     Ok(())
 }

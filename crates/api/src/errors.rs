@@ -6,7 +6,7 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
@@ -58,6 +58,9 @@ pub enum ApiError {
     /// A query string of the wrong form.
     #[error("invalid query")]
     InvalidQuery(String),
+    /// A search cursor this service did not give for this caller and query.
+    #[error("invalid cursor")]
+    InvalidCursor,
     /// A header of the wrong form.
     #[error("invalid header: {0}")]
     InvalidHeader(&'static str),
@@ -104,6 +107,7 @@ impl ApiError {
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::InvalidPath => (StatusCode::BAD_REQUEST, "invalid_path"),
             Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
+            Self::InvalidCursor => (StatusCode::BAD_REQUEST, "invalid_cursor"),
             Self::InvalidHeader(_) => (StatusCode::BAD_REQUEST, "invalid_header"),
             Self::AlreadyExists => (StatusCode::CONFLICT, "already_exists"),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
@@ -127,9 +131,12 @@ impl ApiError {
             Self::InvalidBody(message) => format!("The body does not have the expected shape: {message}"),
             Self::MalformedJson => "The body is not valid JSON.".into(),
             Self::UnsupportedMediaType => "Send the body as application/json.".into(),
-            Self::PayloadTooLarge => format!("Bodies are limited to {} bytes.", crate::startup::JSON_BODY_LIMIT),
+            Self::PayloadTooLarge => format!("Bodies are limited to {} bytes.", crate::body::JSON_BODY_LIMIT),
             Self::InvalidPath => "A part of the path is not valid (ids are UUIDs).".into(),
             Self::InvalidQuery(message) => format!("The query string is not valid: {message}"),
+            Self::InvalidCursor => {
+                "The cursor is not one this service gave for this search. Start from the first page.".into()
+            }
             Self::InvalidHeader(name) => format!("The {name} header is not valid."),
             Self::AlreadyExists => "It already exists.".into(),
             Self::Conflict { detail, .. } => detail.clone(),
@@ -285,19 +292,6 @@ pub fn redact_serde_message(message: &str) -> String {
         }
     }
     redacted
-}
-
-/// `JsonConfig` error handler.
-pub fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Error {
-    let api_error = match &error {
-        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
-        JsonPayloadError::Deserialize(inner) if inner.is_data() => {
-            ApiError::InvalidBody(redact_serde_message(&inner.to_string()))
-        }
-        _ => ApiError::MalformedJson,
-    };
-    api_error.into()
 }
 
 /// `PathConfig` error handler.

@@ -269,6 +269,22 @@ impl Indexes {
         self.applied_seq.load(std::sync::atomic::Ordering::Acquire)
     }
 
+    /// After this node's own committed write: makes it visible here before
+    /// the write is answered. A failure does not fail the write, which is
+    /// committed and must be acknowledged as such (a client that saw an
+    /// error would retry, and duplicate it): it is logged, `/readyz` answers
+    /// 503 while this node lags, and the follower retries until the indexes
+    /// match the database.
+    pub async fn settle(&self, store: &Store) {
+        if let Err(error) = self.catch_up(store).await {
+            tracing::warn!(
+                error = %error,
+                applied_seq = self.applied_seq(),
+                "a committed write is not yet visible on this node; the follower keeps trying"
+            );
+        }
+    }
+
     /// Applies every change committed since the last one applied.
     pub async fn catch_up(&self, store: &Store) -> Result<(), IndexesError> {
         let _only_one = self.catching_up.lock().await;

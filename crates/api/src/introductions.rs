@@ -364,7 +364,7 @@ impl Introductions<'_> {
                 ));
             }
         };
-        self.indexes.catch_up(self.store).await?;
+        self.indexes.settle(self.store).await;
         tracing::info!(
             introduction_id = %introduction.id,
             flagged = !introduction.flags.is_empty(),
@@ -458,7 +458,7 @@ impl Introductions<'_> {
             Err(Refused::Rule(refusal)) => return Err(refusal_error(refusal)),
             Err(Refused::Transition(_)) => return Err(transition_error()),
         };
-        self.indexes.catch_up(self.store).await?;
+        self.indexes.settle(self.store).await;
         tracing::info!(
             introduction_id = %id,
             action = %event.action,
@@ -586,7 +586,7 @@ impl Introductions<'_> {
         self.indexes.forget_stale_exclusions(self.now)?;
         let expired = self.store.expire_introductions(self.now).await?;
         if !expired.is_empty() {
-            self.indexes.catch_up(self.store).await?;
+            self.indexes.settle(self.store).await;
             tracing::info!(count = expired.len(), "introductions expired");
         }
         Ok(expired.len())

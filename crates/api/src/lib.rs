@@ -14,13 +14,16 @@
 
 pub mod auth;
 pub mod blocks;
+pub mod body;
 pub mod clock;
 pub mod config;
+pub mod cursor;
 pub mod demo;
 pub mod errors;
 pub mod exclusions;
 pub mod indexes;
 pub mod introductions;
+pub mod limits;
 pub mod people;
 pub mod reference;
 pub mod reports;

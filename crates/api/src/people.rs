@@ -138,7 +138,7 @@ impl People<'_> {
             Role::Supporter | Role::Broker | Role::Admin => Uuid::new_v4(),
         };
         let person = self.store.create_person(id, &record, self.now).await?;
-        self.indexes.catch_up(self.store).await?;
+        self.indexes.settle(self.store).await;
         tracing::info!(person_id = %id, role = ?caller.role, "person created");
         Ok(person)
     }
@@ -168,7 +168,7 @@ impl People<'_> {
         let record = self.validate(merged)?;
         Self::check_broker_area(caller, &record)?;
         let updated = self.store.update_person(id, current.version, &record, self.now).await?;
-        self.indexes.catch_up(self.store).await?;
+        self.indexes.settle(self.store).await;
         tracing::info!(person_id = %id, version = updated.version, "person updated");
         Ok(updated)
     }
@@ -224,7 +224,7 @@ impl People<'_> {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(error) => return Err(error.into()),
         }
-        self.indexes.catch_up(self.store).await?;
+        self.indexes.settle(self.store).await;
         tracing::info!(person_id = %id, "person erased");
         Ok(())
     }

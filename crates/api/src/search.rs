@@ -5,10 +5,11 @@
 use friends_domain::FieldError;
 use friends_domain::taxonomy::VocabularyKind;
 use friends_matching::Card;
-use friends_search::{Cursor, SearchRequest};
+use friends_search::SearchRequest;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
+use crate::cursor::CursorKey;
 use crate::errors::{ApiError, page_limit};
 use crate::indexes::Indexes;
 use crate::reference::Reference;
@@ -34,7 +35,7 @@ pub struct SearchParams {
     pub authority: Option<String>,
     /// Page size.
     pub limit: Option<u32>,
-    /// Opaque cursor from the previous page.
+    /// Opaque cursor from the previous page (bound to this caller and query).
     pub cursor: Option<String>,
 }
 
@@ -64,6 +65,7 @@ fn terms(
 /// Runs a search for `caller`.
 pub fn search(
     indexes: &Indexes,
+    cursor_key: &CursorKey,
     reference: &Reference,
     caller: &Caller,
     params: &SearchParams,
@@ -71,12 +73,14 @@ pub fn search(
 ) -> Result<SearchResults, ApiError> {
     let text = params.q.as_deref().map(str::trim).filter(|text| !text.is_empty());
     if let Some(text) = text
-        && (text.chars().count() > MAX_QUERY_CHARS || text.chars().any(char::is_control))
+        && (text.chars().count() > MAX_QUERY_CHARS || !friends_domain::text::is_clean(text))
     {
         return Err(ApiError::Validation(vec![FieldError::new(
             "q",
             "invalid_text",
-            format!("At most {MAX_QUERY_CHARS} characters, without control characters."),
+            format!(
+                "At most {MAX_QUERY_CHARS} characters, without control, invisible or direction-changing characters."
+            ),
         )]));
     }
     let interests = terms(reference, VocabularyKind::Interests, "interests", params.interests.as_deref())?;
@@ -93,12 +97,19 @@ pub fn search(
         }
     };
     let limit = page_limit(params.limit, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT)?;
+    // A cursor is good for the caller and the query it came from only.
+    let binding = serde_json::to_vec(&(
+        caller.subject,
+        format!("{:?}", caller.role),
+        text,
+        &interests,
+        &goals,
+        authority.as_deref(),
+    ))
+    .unwrap_or_default();
     let after = match params.cursor.as_deref() {
         None => None,
-        Some(text) => Some(
-            Cursor::decode(text)
-                .ok_or_else(|| ApiError::InvalidQuery("the cursor is not one this service gave".into()))?,
-        ),
+        Some(text) => Some(cursor_key.open(&binding, text).ok_or(ApiError::InvalidCursor)?),
     };
     // Scope from the caller, never from the query: a member sees only
     // people within their own travel limit, and never themselves.
@@ -132,5 +143,5 @@ pub fn search(
     let items = indexes.read(|population| {
         page.hits.iter().filter_map(|hit| population.search_card(viewer, hit.id, f64::from(hit.score))).collect()
     })?;
-    Ok(SearchResults { items, next_cursor: page.next.map(|cursor| cursor.encode()) })
+    Ok(SearchResults { items, next_cursor: page.next.map(|cursor| cursor_key.seal(&binding, &cursor)) })
 }

@@ -12,14 +12,13 @@ use friends_store::Store;
 use crate::auth::TokenVerifier;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::errors::{json_error, path_error, problem_for_bare_errors, query_error};
+use crate::errors::{path_error, problem_for_bare_errors, query_error};
 use crate::indexes::{Indexes, spawn_follower};
 use crate::introductions::Introductions;
 use crate::reference::Reference;
 use crate::telemetry::request_context;
 
-/// Largest JSON body accepted, in bytes.
-pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+pub use crate::body::JSON_BODY_LIMIT;
 
 /// What handlers share.
 #[derive(Debug)]
@@ -34,6 +33,8 @@ pub struct AppState {
     pub introduction_settings: crate::config::IntroductionSettings,
     /// The clock.
     pub clock: Clock,
+    /// Signs search cursors.
+    pub cursor_key: crate::cursor::CursorKey,
 }
 
 impl AppState {
@@ -117,6 +118,7 @@ impl Application {
     /// people if asked, and binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
+        crate::telemetry::install_panic_hook();
         std::fs::create_dir_all(&settings.data_dir)?;
         let verifier = web::Data::new(TokenVerifier::from_settings(&settings.jwt)?);
         let reference = Arc::new(Reference::load()?);
@@ -136,6 +138,7 @@ impl Application {
             indexes,
             introduction_settings: settings.introductions,
             clock,
+            cursor_key: crate::cursor::CursorKey::from_settings(&settings.jwt),
         });
         spawn_expiry(state.clone().into_inner(), settings.introductions.expiry_interval);
         let handle = AppHandle { state: state.clone().into_inner() };
@@ -146,20 +149,12 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(verifier.clone())
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(JSON_BODY_LIMIT)
-                        .content_type(|mime| {
-                            mime.essence_str() == "application/json"
-                                || mime.essence_str() == "application/merge-patch+json"
-                        })
-                        .content_type_required(true)
-                        .error_handler(json_error),
-                )
+                .app_data(web::PayloadConfig::new(JSON_BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .configure(crate::routes::configure)
                 .wrap(from_fn(problem_for_bare_errors))
+                .wrap(from_fn(crate::limits::limit_request_head))
                 .wrap(from_fn(request_context))
         })
         .workers(workers)

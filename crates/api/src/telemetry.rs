@@ -64,6 +64,30 @@ pub fn init_subscriber(environment: Environment) {
     }
 }
 
+/// Installs, once per process, a panic hook that keeps request data out of
+/// the logs: a panic while a request is being served (a request id is in
+/// scope) is logged with its location only, because its message may quote
+/// the input that caused it (a postcode, a name). Any other panic (start-up,
+/// a test's own assertion) goes to the default hook, message and all.
+pub fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let Some(request_id) = current_request_id() else {
+                default_hook(info);
+                return;
+            };
+            let location = info.location().map(|at| format!("{}:{}", at.file(), at.line())).unwrap_or_default();
+            tracing::error!(
+                request_id = %request_id,
+                location = %location,
+                "a request handler panicked (the message is not logged: it may quote request data)"
+            );
+        }));
+    });
+}
+
 /// Middleware (outermost): request id, span, request log line, and
 /// `Cache-Control: no-store` on authenticated responses.
 pub async fn request_context(
@@ -112,8 +136,54 @@ pub async fn catch_panics(
     match AssertUnwindSafe(next.call(request)).catch_unwind().await {
         Ok(response) => Ok(response?.map_into_boxed_body()),
         Err(_panic) => {
-            tracing::error!("handler panicked");
+            // The hook above has logged where; nothing of the request here.
+            tracing::error!("handler panicked; answered 500");
             Ok(ServiceResponse::new(http_request, ApiError::Internal.error_response()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut buffer) = self.0.lock() {
+                buffer.extend_from_slice(bytes);
+            }
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_serving_logs_where_but_not_what() {
+        install_panic_hook();
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let outcome = REQUEST_ID
+            .scope(Uuid::now_v7(), async {
+                std::panic::catch_unwind(|| {
+                    let input = "SW1A\u{e9}1B Quillon Canarywood";
+                    std::hint::black_box(&input[..5]);
+                })
+            })
+            .await;
+        assert!(outcome.is_err(), "slicing inside a character panics");
+        let logged = buffer.0.lock().map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default();
+        assert!(logged.contains("a request handler panicked"), "{logged}");
+        assert!(logged.contains("telemetry.rs"), "the location is logged: {logged}");
+        assert!(!logged.contains("Canarywood") && !logged.contains("SW1A"), "{logged}");
     }
 }

@@ -205,7 +205,13 @@ fn area_letters(district: &str) -> &str {
 /// The outward code of a district or full postcode, upper case, or `None`
 /// when the input is not shaped like either.
 pub fn outward_code(input: &str) -> Option<String> {
+    // Postcodes are ASCII. Refusing anything else first also keeps the byte
+    // slicing below on character boundaries (a multi-byte letter once made
+    // it panic, and the panic message carried the input).
     let upper = input.trim().to_ascii_uppercase();
+    if !upper.is_ascii() {
+        return None;
+    }
     let parts: Vec<&str> = upper.split_whitespace().collect();
     let outward = match parts.as_slice() {
         [single] if single.len() >= 5 && is_inward_code(&single[single.len() - 3..]) => &single[..single.len() - 3],
@@ -308,6 +314,21 @@ mod tests {
             let postcode = format!("{district}{}{inward_digit}{inward}", if spaced { " " } else { "" });
             let postcode = if lower { postcode.to_lowercase() } else { postcode };
             prop_assert_eq!(outward_code(&postcode), Some(district));
+        }
+
+        /// No text panics the parser, and what it accepts is an outcode.
+        #[test]
+        fn arbitrary_unicode_never_panics(input in "\\PC{0,12}|[A-Za-z0-9 é\u{301}\u{1F600}]{0,10}") {
+            if let Some(district) = outward_code(&input) {
+                prop_assert!(is_outward_code(&district));
+            }
+        }
+    }
+
+    #[test]
+    fn multi_byte_input_is_malformed_not_a_panic() {
+        for input in ["ééé", "SW1Aé1B", "TW9 1Aé", "é1AB", "TW9 1A\u{301}B", "\u{1F600}\u{1F600}"] {
+            assert_eq!(outward_code(input), None, "{input}");
         }
     }
 }

@@ -5,15 +5,12 @@ use actix_web::{HttpResponse, web};
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::body::JsonBody;
 use crate::errors::ApiError;
 use crate::startup::AppState;
 
 /// `POST /v1/blocks`.
-pub async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: web::Json<serde_json::Value>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let block =
         crate::blocks::create(&state.store, &state.indexes, &caller, body.into_inner(), state.clock.now()).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/blocks/{}", block.id))).json(block))

@@ -2,38 +2,17 @@
 //! over [`crate::introductions`] and [`crate::reports`].
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::body::{JsonBody, OptionalJsonBody};
 use crate::errors::ApiError;
 use crate::introductions::{ListQuery, QueueQuery};
 use crate::startup::AppState;
 
-/// An optional JSON body: empty means none. A body that is sent must be
-/// `application/json` and valid JSON, like every other body.
-fn optional_json(request: &HttpRequest, body: &web::Bytes) -> Result<Option<serde_json::Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    let is_json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(ApiError::UnsupportedMediaType);
-    }
-    serde_json::from_slice(body).map(Some).map_err(|_| ApiError::MalformedJson)
-}
-
 /// `POST /v1/introductions`.
-pub async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: web::Json<serde_json::Value>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let view = state.introductions().request(&caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/introductions/{}", view.id))).json(view))
 }
@@ -63,10 +42,9 @@ pub async fn approve(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    request: HttpRequest,
-    body: web::Bytes,
+    body: OptionalJsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = optional_json(&request, &body)?;
+    let body = body.into_inner();
     Ok(HttpResponse::Ok().json(state.introductions().approve(&caller, *id, body).await?))
 }
 
@@ -75,10 +53,9 @@ pub async fn decline(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    request: HttpRequest,
-    body: web::Bytes,
+    body: OptionalJsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = optional_json(&request, &body)?;
+    let body = body.into_inner();
     Ok(HttpResponse::Ok().json(state.introductions().decline(&caller, *id, body).await?))
 }
 
@@ -87,7 +64,7 @@ pub async fn consent(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: web::Json<serde_json::Value>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.introductions().consent(&caller, *id, body.into_inner()).await?))
 }
@@ -97,10 +74,9 @@ pub async fn withdraw(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    request: HttpRequest,
-    body: web::Bytes,
+    body: OptionalJsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = optional_json(&request, &body)?;
+    let body = body.into_inner();
     Ok(HttpResponse::Ok().json(state.introductions().leave(&caller, *id, false, body).await?))
 }
 
@@ -109,10 +85,9 @@ pub async fn end(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    request: HttpRequest,
-    body: web::Bytes,
+    body: OptionalJsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = optional_json(&request, &body)?;
+    let body = body.into_inner();
     Ok(HttpResponse::Ok().json(state.introductions().leave(&caller, *id, true, body).await?))
 }
 
@@ -126,11 +101,7 @@ pub async fn queue(
 }
 
 /// `POST /v1/reports`.
-pub async fn report(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: web::Json<serde_json::Value>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn report(state: web::Data<AppState>, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let report = crate::reports::create(&state.store, &caller, body.into_inner(), state.clock.now()).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/reports/{}", report.id))).json(report))
 }
@@ -140,10 +111,9 @@ pub async fn resolve_report(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    request: HttpRequest,
-    body: web::Bytes,
+    body: OptionalJsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = optional_json(&request, &body)?;
+    let body = body.into_inner();
     let report = crate::reports::resolve(&state.store, &caller, *id, body, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -42,13 +42,21 @@ impl ApiResource {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
+        if method == Method::GET {
+            // HEAD is GET without the body (actix-http leaves the body out).
+            self.resource = self.resource.route(web::method(Method::HEAD).to(handler.clone()));
+        }
         self.resource = self.resource.route(web::method(method.clone()).to(handler));
         self.spec.methods.push(method);
         self
     }
 
     fn register(self, config: &mut web::ServiceConfig) {
-        let allowed = self.spec.methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+        let mut allowed: Vec<&str> = self.spec.methods.iter().map(Method::as_str).collect();
+        if self.spec.methods.contains(&Method::GET) {
+            allowed.push("HEAD");
+        }
+        let allowed = allowed.join(", ");
         let resource = self
             .resource
             .default_service(web::to(move || {

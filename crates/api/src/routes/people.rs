@@ -6,6 +6,7 @@ use friends_store::StoredPerson;
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::body::JsonBody;
 use crate::errors::ApiError;
 use crate::people::{IfMatch, People, etag};
 use crate::startup::AppState;
@@ -36,11 +37,7 @@ fn person_response(
 }
 
 /// `POST /v1/people`.
-pub async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: web::Json<serde_json::Value>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let person = service(&state).create(&caller, body.into_inner()).await?;
     let mut builder = HttpResponse::Created();
     builder.insert_header((header::LOCATION, format!("/v1/people/{}", person.id)));
@@ -59,7 +56,7 @@ pub async fn update(
     caller: Caller,
     id: web::Path<Uuid>,
     request: HttpRequest,
-    body: web::Json<serde_json::Value>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let precondition = if_match(&request)?;
     let person = service(&state).update(&caller, *id, precondition, body.into_inner()).await?;

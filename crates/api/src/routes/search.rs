@@ -13,6 +13,13 @@ pub async fn search(
     caller: Caller,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let results = crate::search::search(&state.indexes, &state.reference, &caller, &params, state.clock.now())?;
+    let results = crate::search::search(
+        &state.indexes,
+        &state.cursor_key,
+        &state.reference,
+        &caller,
+        &params,
+        state.clock.now(),
+    )?;
     Ok(HttpResponse::Ok().json(results))
 }

@@ -1,0 +1,46 @@
+//! Limits on the request head, answered as problem+json.
+//!
+//! actix-http's own parser refuses a head over 128 KiB or with more than 96
+//! headers before any of our code runs (ARCHITECTURE.md lists what it
+//! answers then); below that, these limits apply, so that an oversized query
+//! string or header set gets a problem body with a request id.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+
+use crate::errors::problem_response;
+
+/// Longest request target (path and query), in bytes.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Largest total of header names and values, in bytes.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Middleware (inside the request context, so the answer has a request id).
+pub async fn limit_request_head(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let uri_bytes = request.uri().path_and_query().map_or(0, |target| target.as_str().len());
+    let header_bytes: usize =
+        request.headers().iter().map(|(name, value)| name.as_str().len() + value.as_bytes().len()).sum();
+    let refusal = if uri_bytes > MAX_URI_BYTES {
+        Some((StatusCode::URI_TOO_LONG, "uri_too_long", format!("The address is limited to {MAX_URI_BYTES} bytes.")))
+    } else if header_bytes > MAX_HEADER_BYTES {
+        Some((
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("Headers are limited to {MAX_HEADER_BYTES} bytes in all."),
+        ))
+    } else {
+        None
+    };
+    match refusal {
+        Some((status, code, detail)) => {
+            let (request, _) = request.into_parts();
+            Ok(ServiceResponse::new(request, problem_response(status, code, detail, &[])))
+        }
+        None => Ok(next.call(request).await?.map_into_boxed_body()),
+    }
+}
