@@ -161,6 +161,7 @@ pub fn test_settings(data_dir: &Path) -> Settings {
         introductions: friends_api::config::IntroductionSettings::default(),
         // Tests move time forward instead of waiting.
         clock: friends_api::clock::Clock::adjustable(),
+        search_write_faults: None,
     }
 }
 

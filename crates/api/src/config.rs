@@ -79,6 +79,9 @@ pub struct Settings {
     pub introductions: IntroductionSettings,
     /// The clock (adjustable in tests).
     pub clock: crate::clock::Clock,
+    /// Fault tests only: a switch that makes the search index's writes
+    /// fail as on a full disk. Never set from the environment.
+    pub search_write_faults: Option<friends_search::WriteFaults>,
 }
 
 /// Limits on introduction requests (DESIGN §5).
@@ -169,6 +172,7 @@ impl Settings {
             workers,
             introductions,
             clock: crate::clock::Clock::system(),
+            search_write_faults: None,
         };
         settings.validate()?;
         Ok(settings)

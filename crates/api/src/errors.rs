@@ -234,6 +234,7 @@ impl From<crate::indexes::IndexesError> for ApiError {
     fn from(error: crate::indexes::IndexesError) -> Self {
         match error {
             crate::indexes::IndexesError::Store(store) => store.into(),
+            crate::indexes::IndexesError::SearchBehind(_) => Self::NotReady,
             crate::indexes::IndexesError::Poisoned(_) | crate::indexes::IndexesError::Search(_) => {
                 tracing::error!(error = %error, "indexes failed");
                 Self::Internal

@@ -7,9 +7,20 @@
 //!   rebuilt from the database; if it is behind, the changes it missed are
 //!   replayed. The matcher is always built from the database (it lives in
 //!   memory only).
-//! - **Read-your-writes**: every write path calls [`Indexes::catch_up`]
+//! - **Read-your-writes**: every write path calls [`Indexes::settle`]
 //!   after its commit and before it answers, so a write is visible to
-//!   suggestions and search on this node when it returns.
+//!   suggestions and search on this node when it returns. If the indexes
+//!   cannot take it (a full disk under the search index), the write is
+//!   still acknowledged, because it is committed; `/readyz` answers 503
+//!   until this node has caught up.
+//! - **Self-repair**: a failed search write resets the tantivy writer (a
+//!   writer whose indexing thread failed would otherwise go on "committing"
+//!   documents that nothing indexed) and the search index is replayed from
+//!   its own last commit; after every catch-up it must hold exactly the
+//!   people the matcher can suggest, or it is rebuilt from the database.
+//!   The matcher is always brought up to date first, so suggestions keep
+//!   working meanwhile. A start with an index that cannot be written does
+//!   not fail: the follower repairs it.
 //! - **Other nodes**: [`spawn_follower`] polls the log every
 //!   [`FOLLOW_INTERVAL`].
 //! - Because change-log `seq` order is commit order (see the store),
@@ -30,7 +41,7 @@ use chrono::{Datelike, Utc};
 use friends_domain::person::{PersonRecord, ProfileStatus};
 use friends_domain::taxonomy::VocabularyKind;
 use friends_matching::{Codebook, DistrictTable, Population};
-use friends_search::{OpenOutcome, SearchDocument, SearchIndex};
+use friends_search::{OpenOutcome, SearchDocument, SearchIndex, WriteFaults};
 use friends_store::{BLOCK_ENTITY, Change, INTRODUCTION_ENTITY, PERSON_ENTITY, Store, StoreError, StoredPerson};
 use uuid::Uuid;
 
@@ -50,7 +61,21 @@ pub struct Indexes {
     search: Arc<SearchIndex>,
     reference: Arc<Reference>,
     applied_seq: std::sync::atomic::AtomicI64,
-    catching_up: tokio::sync::Mutex<()>,
+    /// Held while catching up; holds what the search index needs.
+    catching_up: tokio::sync::Mutex<SearchHealth>,
+    /// Whether the search index matches the matcher, as of the last catch-up.
+    search_current: std::sync::atomic::AtomicBool,
+}
+
+/// What the search index needs before it matches the database again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchHealth {
+    /// Nothing: it holds every change up to `applied_seq`.
+    Current,
+    /// A write failed: replay every change since its last commit.
+    Replay,
+    /// It disagrees with the matcher on who can be found: rebuild it.
+    Rebuild,
 }
 
 /// A lock was poisoned by a panic while an index was being changed.
@@ -70,6 +95,9 @@ pub enum IndexesError {
     /// A lock.
     #[error(transparent)]
     Poisoned(#[from] Poisoned),
+    /// The search index is being repaired (see [`Indexes::catch_up`]).
+    #[error("the search index is behind the database ({0}); repairing it")]
+    SearchBehind(&'static str),
 }
 
 /// Whether a person can be found at all.
@@ -132,7 +160,6 @@ impl Indexes {
     /// Opens the search index in `folder` and builds the matcher and the
     /// exclusions (with the decline `cooldown`, as of `now`), from the
     /// database, healing the search index as the module docs say.
-    #[tracing::instrument(name = "indexes.open", skip_all)]
     pub async fn open(
         store: &Store,
         reference: Arc<Reference>,
@@ -140,9 +167,23 @@ impl Indexes {
         cooldown: chrono::Duration,
         now: chrono::DateTime<Utc>,
     ) -> Result<Self, IndexesError> {
+        Self::open_with_faults(store, reference, folder, cooldown, now, None).await
+    }
+
+    /// As [`Self::open`], with the search index's writes failing while
+    /// `faults` say so (fault tests).
+    #[tracing::instrument(name = "indexes.open", skip_all)]
+    pub async fn open_with_faults(
+        store: &Store,
+        reference: Arc<Reference>,
+        folder: &Path,
+        cooldown: chrono::Duration,
+        now: chrono::DateTime<Utc>,
+        faults: Option<WriteFaults>,
+    ) -> Result<Self, IndexesError> {
         let started = std::time::Instant::now();
         let opened_folder = folder.to_path_buf();
-        let (search, outcome) = blocking(move || SearchIndex::open(&opened_folder)).await?;
+        let (search, outcome) = blocking(move || SearchIndex::open_with_faults(&opened_folder, faults)).await?;
         let search = Arc::new(search);
         let codebook = Arc::new(Codebook::new(&reference.taxonomy));
         let districts = Arc::new(DistrictTable::new(&reference.areas));
@@ -162,9 +203,16 @@ impl Indexes {
             }
         };
         let rebuilding = index_seq.is_none();
+        // A search index that cannot be written now (a full disk) does not
+        // stop the start: the matcher is built, `/readyz` says 503, and the
+        // first catch-up repairs the index.
+        let mut search_failed = false;
         if rebuilding {
             let search = search.clone();
-            blocking(move || search.start_rebuild()).await?;
+            if let Err(error) = blocking(move || search.start_rebuild()).await {
+                tracing::warn!(error = %error, "search index could not start its rebuild");
+                search_failed = true;
+            }
         }
         let mut after = None;
         // At most one page is being handed to the index writer while the
@@ -174,7 +222,7 @@ impl Indexes {
             let page = store.people_page(after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
-            if rebuilding {
+            if rebuilding && !search_failed {
                 // Pages go to the writer as they come, so that indexing (on
                 // the writer's threads) overlaps with loading the next page
                 // and the whole population is never held twice.
@@ -183,17 +231,25 @@ impl Indexes {
                     .filter(|person| findable(&person.record))
                     .map(|person| search_document(&reference, person))
                     .collect();
-                if let Some(previous) = adding.take() {
-                    finish_adding(previous).await?;
+                if let Some(previous) = adding.take()
+                    && let Err(error) = finish_adding(previous).await
+                {
+                    tracing::warn!(error = %error, "search index rebuild failed; it is retried");
+                    search_failed = true;
                 }
-                let search = search.clone();
-                let span = tracing::Span::current();
-                adding = Some(tokio::task::spawn_blocking(move || span.in_scope(|| search.add(&documents))));
+                if !search_failed {
+                    let search = search.clone();
+                    let span = tracing::Span::current();
+                    adding = Some(tokio::task::spawn_blocking(move || span.in_scope(|| search.add(&documents))));
+                }
             }
             population.apply(page.iter().map(|person| (person.id, Some(&person.record))));
         }
-        if let Some(previous) = adding.take() {
-            finish_adding(previous).await?;
+        if let Some(previous) = adding.take()
+            && let Err(error) = finish_adding(previous).await
+        {
+            tracing::warn!(error = %error, "search index rebuild failed; it is retried");
+            search_failed = true;
         }
         let mut exclusions = Exclusions::new(cooldown);
         for block in store.active_blocks().await? {
@@ -210,13 +266,28 @@ impl Indexes {
             search: search.clone(),
             reference,
             applied_seq: std::sync::atomic::AtomicI64::new(database_seq),
-            catching_up: tokio::sync::Mutex::new(()),
+            catching_up: tokio::sync::Mutex::new(SearchHealth::Current),
+            search_current: std::sync::atomic::AtomicBool::new(false),
         };
-        match index_seq {
-            None => blocking(move || search.finish_rebuild(database_seq)).await?,
-            Some(seq) if seq < database_seq => indexes.replay_search(store, seq, database_seq).await?,
-            Some(_) => {}
-        }
+        let healed = if search_failed {
+            Err(IndexesError::SearchBehind("its rebuild failed"))
+        } else {
+            match index_seq {
+                None => blocking(move || search.finish_rebuild(database_seq)).await,
+                Some(seq) if seq < database_seq => indexes.replay_search(store, seq, database_seq).await,
+                Some(_) => Ok(()),
+            }
+        };
+        let health = match healed {
+            Ok(()) => indexes.verify_search()?,
+            Err(error) => {
+                tracing::warn!(error = %error, "search index not healed at start; the follower repairs it");
+                indexes.reset_search_writer().await;
+                if index_seq.is_none() { SearchHealth::Rebuild } else { SearchHealth::Replay }
+            }
+        };
+        *indexes.catching_up.lock().await = health;
+        indexes.search_current.store(health == SearchHealth::Current, std::sync::atomic::Ordering::Release);
         let people = indexes.read(Population::len)?;
         tracing::info!(people, database_seq, elapsed_ms = started.elapsed().as_millis() as u64, "indexes ready");
         Ok(indexes)
@@ -285,12 +356,22 @@ impl Indexes {
         }
     }
 
-    /// Applies every change committed since the last one applied.
+    /// Applies every change committed since the last one applied, then
+    /// makes sure the search index matches.
+    ///
+    /// The matcher and the exclusions are brought up to date first, so that
+    /// suggestions keep working while the search index cannot be written.
+    /// A failed search write resets its writer (dropping what it had not
+    /// committed) and leaves the search index to be replayed from its own
+    /// last commit, which is never past what it holds. After each catch-up
+    /// the index must hold exactly the people the matcher can suggest; if
+    /// it does not, it is rebuilt from the database. Until it matches, this
+    /// returns an error, and `/readyz` answers 503.
     pub async fn catch_up(&self, store: &Store) -> Result<(), IndexesError> {
-        let _only_one = self.catching_up.lock().await;
+        let mut health = self.catching_up.lock().await;
         loop {
             let changes = store.changes_since(self.applied_seq(), PAGE).await?;
-            let Some(last) = changes.last() else { return Ok(()) };
+            let Some(last) = changes.last() else { break };
             let last_seq = last.seq;
             let (ids, erased) = person_changes(&changes);
             let waiting = self.apply_exclusions(store, &changes, &erased).await?;
@@ -304,9 +385,97 @@ impl Indexes {
                     population.set_open_request_count(person, count);
                 }
             }
-            self.apply_search(last_seq, ids, &current, erased).await?;
             self.applied_seq.store(last_seq, std::sync::atomic::Ordering::Release);
+            if *health == SearchHealth::Current
+                && let Err(error) = self.apply_search(last_seq, ids, &current, erased).await
+            {
+                tracing::warn!(error = %error, seq = last_seq, "search index write failed; it will be replayed");
+                self.reset_search_writer().await;
+                *health = SearchHealth::Replay;
+            }
         }
+        *health = self.repair_search(store, *health).await;
+        let current = *health == SearchHealth::Current;
+        self.search_current.store(current, std::sync::atomic::Ordering::Release);
+        if current { Ok(()) } else { Err(IndexesError::SearchBehind("repair pending")) }
+    }
+
+    /// Whether the search index matched the database at the last catch-up.
+    pub fn search_is_current(&self) -> bool {
+        self.search_current.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    async fn reset_search_writer(&self) {
+        let search = self.search.clone();
+        if let Err(error) = blocking(move || search.reset_writer()).await {
+            tracing::warn!(error = %error, "search index writer could not be reset; retried next time");
+        }
+    }
+
+    /// One repair attempt; returns what is still needed.
+    async fn repair_search(&self, store: &Store, health: SearchHealth) -> SearchHealth {
+        let attempt = match health {
+            SearchHealth::Current => Ok(()),
+            SearchHealth::Replay => {
+                let search = self.search.clone();
+                match blocking(move || search.committed_seq()).await {
+                    Ok(from) => self.replay_search(store, from, self.applied_seq()).await,
+                    Err(error) => Err(error),
+                }
+            }
+            SearchHealth::Rebuild => self.rebuild_search(store).await,
+        };
+        match attempt {
+            Ok(()) => match self.verify_search() {
+                Ok(next) => next,
+                Err(error) => {
+                    tracing::warn!(error = %error, "search index could not be checked");
+                    health
+                }
+            },
+            Err(error) => {
+                tracing::warn!(error = %error, ?health, "search index repair failed; retried next time");
+                self.reset_search_writer().await;
+                health
+            }
+        }
+    }
+
+    /// The search index must hold exactly the people who can be found.
+    fn verify_search(&self) -> Result<SearchHealth, Poisoned> {
+        let expected = self.read(Population::visible_len)?;
+        let held = self.search.len();
+        if held == expected as u64 {
+            return Ok(SearchHealth::Current);
+        }
+        tracing::warn!(held, expected, "search index disagrees with the database: rebuilding it");
+        Ok(SearchHealth::Rebuild)
+    }
+
+    /// Rebuilds the search index from the database at `applied_seq` (the
+    /// caller holds the catch-up lock, so that does not move). Searches see
+    /// the old index until the rebuilt one is committed.
+    async fn rebuild_search(&self, store: &Store) -> Result<(), IndexesError> {
+        let seq = self.applied_seq();
+        let search = self.search.clone();
+        blocking(move || search.start_rebuild()).await?;
+        let mut after = None;
+        loop {
+            let page = store.people_page(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let documents: Vec<SearchDocument> = page
+                .iter()
+                .filter(|person| findable(&person.record))
+                .map(|person| search_document(&self.reference, person))
+                .collect();
+            let search = self.search.clone();
+            blocking(move || search.add(&documents)).await?;
+        }
+        let search = self.search.clone();
+        blocking(move || search.finish_rebuild(seq)).await?;
+        tracing::info!(seq, "search index rebuilt from the database");
+        Ok(())
     }
 
     /// Applies block and introduction changes to the exclusions; returns

@@ -130,7 +130,10 @@ impl Application {
         let clock = settings.clock.clone();
         let cooldown = settings.introductions.limits().cooldown;
         let folder = settings.data_dir.join("index");
-        let indexes = Arc::new(Indexes::open(&store, reference.clone(), &folder, cooldown, clock.now()).await?);
+        let faults = settings.search_write_faults.clone();
+        let indexes = Arc::new(
+            Indexes::open_with_faults(&store, reference.clone(), &folder, cooldown, clock.now(), faults).await?,
+        );
         spawn_follower(indexes.clone(), store.clone());
         let state = web::Data::new(AppState {
             store,

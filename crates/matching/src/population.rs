@@ -121,6 +121,11 @@ impl Population {
         self.by_id.len()
     }
 
+    /// Number of people who can be suggested (active and discoverable).
+    pub fn visible_len(&self) -> usize {
+        self.visible_count as usize
+    }
+
     /// Whether nobody is held.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()

@@ -7,6 +7,8 @@ use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, T
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 use uuid::Uuid;
 
+use crate::faults::{FaultyDirectory, WriteFaults};
+
 /// Schema version: bump when the schema changes, so that an older index is
 /// treated as foreign and rebuilt.
 const SCHEMA_VERSION: &str = "friends-search-v1";
@@ -135,9 +137,19 @@ impl SearchIndex {
     /// Opens the index in `folder`, or recreates it empty when it is
     /// missing, unreadable, or not ours.
     pub fn open(folder: &Path) -> Result<(Self, OpenOutcome), IndexError> {
+        Self::open_with_faults(folder, None)
+    }
+
+    /// As [`Self::open`], on a directory whose writes fail while `faults`
+    /// say so (fault tests only; `None` is the plain directory).
+    pub fn open_with_faults(folder: &Path, faults: Option<WriteFaults>) -> Result<(Self, OpenOutcome), IndexError> {
         let (schema, fields) = schema();
+        let open_existing = || match &faults {
+            Some(faults) => Index::open(FaultyDirectory::open(folder, faults.clone())?),
+            None => Index::open_in_dir(folder),
+        };
         let existing = if folder.join("meta.json").exists() {
-            match Index::open_in_dir(folder) {
+            match open_existing() {
                 Ok(index) if index.schema() == schema => match index.load_metas() {
                     Ok(metas) => match parse_payload(metas.payload.as_deref()) {
                         Some(seq) => Ok((index, seq)),
@@ -154,9 +166,9 @@ impl SearchIndex {
         let (index, outcome) = match existing {
             Ok((index, seq)) => match Self::check_readable(&index) {
                 Ok(()) => (index, OpenOutcome::Opened { seq }),
-                Err(reason) => (Self::recreate(folder, &schema)?, OpenOutcome::Created { reason }),
+                Err(reason) => (Self::recreate(folder, &schema, faults.as_ref())?, OpenOutcome::Created { reason }),
             },
-            Err(reason) => (Self::recreate(folder, &schema)?, OpenOutcome::Created { reason }),
+            Err(reason) => (Self::recreate(folder, &schema, faults.as_ref())?, OpenOutcome::Created { reason }),
         };
         register_analyzer(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
@@ -187,12 +199,19 @@ impl SearchIndex {
         Ok(())
     }
 
-    fn recreate(folder: &Path, schema: &Schema) -> Result<Index, IndexError> {
+    fn recreate(folder: &Path, schema: &Schema, faults: Option<&WriteFaults>) -> Result<Index, IndexError> {
         if folder.exists() {
             std::fs::remove_dir_all(folder)?;
         }
         std::fs::create_dir_all(folder)?;
-        Ok(Index::create_in_dir(folder, schema.clone())?)
+        Ok(match faults {
+            Some(faults) => Index::create(
+                FaultyDirectory::open(folder, faults.clone())?,
+                schema.clone(),
+                tantivy::IndexSettings::default(),
+            )?,
+            None => Index::create_in_dir(folder, schema.clone())?,
+        })
     }
 
     /// Whether another process holds the index in `folder` open for
@@ -215,6 +234,20 @@ impl SearchIndex {
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&payload(seq));
         prepared.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// After a failed write: drops every uncommitted change and starts a
+    /// fresh writer at the last commit. Needed because a writer whose
+    /// indexing thread failed is left with no thread at all, and then
+    /// "commits" documents that nothing indexed (the cause of an index that
+    /// recorded a position it did not hold).
+    pub fn reset_writer(&self) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        writer.rollback()?;
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         drop(writer);
         self.reader.reload()?;
         Ok(())

@@ -15,8 +15,10 @@
 //!   index's own analyser and turned into term and fuzzy-term queries on one
 //!   field, so no input can name another field or widen the caller's scope.
 
+mod faults;
 mod index;
 mod query;
 
+pub use faults::WriteFaults;
 pub use index::{IndexError, OpenOutcome, SearchDocument, SearchIndex};
 pub use query::{Cursor, SearchHit, SearchPage, SearchRequest};
