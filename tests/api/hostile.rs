@@ -209,7 +209,6 @@ async fn search_cursors_are_authenticated_and_bound_to_their_query() {
         (format!("interests=football&limit=2&cursor={altered}"), &admin),
         (format!("interests=cooking&limit=2&cursor={cursor}"), &admin),
         (format!("interests=football&limit=2&cursor={cursor}"), &other_admin),
-        ("cursor=".to_owned(), &admin),
     ] {
         let response = app.send(Method::GET, &format!("/v1/search?{query}"), Some(token), None, None).await;
         assert_problem(response, 400, "invalid_cursor").await;
@@ -284,10 +283,50 @@ async fn what_the_http_parser_refuses_never_reaches_a_handler() {
 async fn a_json_value_that_is_not_an_object_is_invalid_body_not_a_crash() {
     let app = spawn_app().await;
     let token = app.token(Role::Member, Uuid::new_v4());
-    for body in ["[]", "1", "\"x\"", "null"] {
+    let positional = r#"["Sam", null, 1990, null, "TW9", 10]"#;
+    let mut nested = sample_person();
+    nested["contact"] = json!([null, null]);
+    let nested = nested.to_string();
+    let mut contribution = sample_person();
+    contribution["contribution_gbp_week"] = json!([10, 40]);
+    let contribution = contribution.to_string();
+    for body in ["[]", "1", "\"x\"", "null", positional, &nested, &contribution] {
         let response = post_raw(&app, "/v1/people", &token, &[("content-type", "application/json")], body).await;
         let status = response.status().as_u16();
         let problem: Value = response.json().await.unwrap_or(Value::Null);
         assert_eq!(status, 422, "{body}: {problem}");
     }
+}
+
+#[tokio::test]
+async fn empty_parameters_are_refused_alike_and_huge_limits_are_capped() {
+    let app = spawn_app().await;
+    let (id, token) = app.member_in("TW9").await;
+    for path in [
+        "/v1/search?cursor=".to_owned(),
+        "/v1/search?goals=".to_owned(),
+        "/v1/search?interests=&q=walks".to_owned(),
+        format!("/v1/people/{id}/suggestions?goal="),
+        format!("/v1/people/{id}/suggestions?limit="),
+        "/v1/introductions?status=".to_owned(),
+        "/v1/introductions?person=".to_owned(),
+        "/v1/introductions?cursor".to_owned(),
+    ] {
+        let response = app.send(Method::GET, &path, Some(&token), None, None).await;
+        assert_problem(response, 400, "invalid_query").await;
+    }
+    for path in [
+        "/v1/search?q=".to_owned(),
+        "/v1/search?limit=99999999999999999999999".to_owned(),
+        format!("/v1/people/{id}/suggestions?limit=4294967296"),
+        "/v1/introductions?limit=18446744073709551616".to_owned(),
+    ] {
+        let response = app.send(Method::GET, &path, Some(&token), None, None).await;
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    for path in ["/v1/search?limit=-1", "/v1/search?limit=1.5", &format!("/v1/people/{id}/suggestions?limit=ten")] {
+        assert_problem(app.send(Method::GET, path, Some(&token), None, None).await, 400, "invalid_query").await;
+    }
+    let response = app.send(Method::GET, "/v1/introductions?cursor=made-up", Some(&token), None, None).await;
+    assert_problem(response, 400, "invalid_cursor").await;
 }

@@ -370,8 +370,8 @@ async fn a_requester_has_at_most_five_waiting_requests() {
     let mut newest_first = seen.clone();
     newest_first.sort_by(|left, right| right.cmp(left));
     assert_eq!(seen, newest_first);
-    let (status, _) = call(&app, Method::GET, "/v1/introductions?cursor=nonsense", &ada_token, None).await;
-    assert_eq!(status, 422);
+    let (status, problem) = call(&app, Method::GET, "/v1/introductions?cursor=nonsense", &ada_token, None).await;
+    assert_eq!((status, problem["code"].as_str()), (400, Some("invalid_cursor")), "the same as search's cursors");
 
     // Withdrawing one frees a place.
     let (_, list) = call(&app, Method::GET, "/v1/introductions", &ada_token, None).await;

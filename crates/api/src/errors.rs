@@ -135,7 +135,7 @@ impl ApiError {
             Self::InvalidPath => "A part of the path is not valid (ids are UUIDs).".into(),
             Self::InvalidQuery(message) => format!("The query string is not valid: {message}"),
             Self::InvalidCursor => {
-                "The cursor is not one this service gave for this search. Start from the first page.".into()
+                "The cursor is not one this service gave for this list. Start from the first page.".into()
             }
             Self::InvalidHeader(name) => format!("The {name} header is not valid."),
             Self::AlreadyExists => "It already exists.".into(),
@@ -156,13 +156,31 @@ impl ApiError {
     }
 }
 
+/// A `limit` query parameter as sent: any run of digits, however long
+/// (saturating), since the contract says a large limit is capped, not
+/// refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimit(pub u64);
+
+impl<'de> serde::Deserialize<'de> for PageLimit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(serde::de::Error::custom("limit must be a whole number"));
+        }
+        Ok(Self(text.parse().unwrap_or(u64::MAX)))
+    }
+}
+
 /// A `limit` query parameter: `default` when absent, capped at `max`, and a
 /// 422 for zero.
-pub fn page_limit(limit: Option<u32>, default: usize, max: usize) -> Result<usize, ApiError> {
+pub fn page_limit(limit: Option<PageLimit>, default: usize, max: usize) -> Result<usize, ApiError> {
     match limit {
         None => Ok(default),
-        Some(0) => Err(ApiError::Validation(vec![FieldError::new("limit", "out_of_range", "Must be at least 1.")])),
-        Some(limit) => Ok((limit as usize).min(max)),
+        Some(PageLimit(0)) => {
+            Err(ApiError::Validation(vec![FieldError::new("limit", "out_of_range", "Must be at least 1.")]))
+        }
+        Some(PageLimit(limit)) => Ok(usize::try_from(limit).unwrap_or(usize::MAX).min(max)),
     }
 }
 
@@ -267,6 +285,11 @@ impl From<StoreError> for ApiError {
 /// A JSON body of the expected shape, or a 422 `invalid_body` whose message
 /// echoes no value.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
+    // Every body is an object; serde would also take an array of the
+    // fields in order.
+    if !body.is_object() {
+        return Err(ApiError::InvalidBody("the body must be a JSON object".into()));
+    }
     serde_json::from_value(body).map_err(|error| ApiError::InvalidBody(redact_serde_message(&error.to_string())))
 }
 

@@ -227,7 +227,7 @@ pub fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
 
 /// Parses a cursor from [`encode_cursor`].
 pub fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let invalid = || ApiError::Validation(vec![FieldError::new("cursor", "invalid", "Not a cursor from this list.")]);
+    let invalid = || ApiError::InvalidCursor;
     let (micros, id) = cursor.split_once('.').ok_or_else(invalid)?;
     let micros: i64 = micros.parse().map_err(|_| invalid())?;
     let at = DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(invalid)?;
@@ -687,7 +687,7 @@ pub struct ListQuery {
     /// Only this status (as the caller sees it).
     pub status: Option<String>,
     /// Page size.
-    pub limit: Option<u32>,
+    pub limit: Option<crate::errors::PageLimit>,
     /// From a previous page.
     pub cursor: Option<String>,
 }
@@ -699,7 +699,7 @@ pub struct QueueQuery {
     /// One of the broker's authorities (default: all of them).
     pub authority: Option<String>,
     /// Page size.
-    pub limit: Option<u32>,
+    pub limit: Option<crate::errors::PageLimit>,
     /// From a previous page.
     pub cursor: Option<String>,
 }

@@ -3,7 +3,8 @@
 //! actix-http's own parser refuses a head over 128 KiB or with more than 96
 //! headers before any of our code runs (ARCHITECTURE.md lists what it
 //! answers then); below that, these limits apply, so that an oversized query
-//! string or header set gets a problem body with a request id.
+//! string or header set gets a problem body with a request id. Empty query
+//! parameters are refused here too (see [`empty_query_parameter`]).
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -33,14 +34,30 @@ pub async fn limit_request_head(
             "headers_too_large",
             format!("Headers are limited to {MAX_HEADER_BYTES} bytes in all."),
         ))
+    } else if empty_query_parameter(&request) {
+        Some((
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "A query parameter is empty. Leave it out instead (only q may be empty).".to_owned(),
+        ))
     } else {
         None
     };
-    match refusal {
-        Some((status, code, detail)) => {
-            let (request, _) = request.into_parts();
-            Ok(ServiceResponse::new(request, problem_response(status, code, detail, &[])))
-        }
-        None => Ok(next.call(request).await?.map_into_boxed_body()),
+    if let Some((status, code, detail)) = refusal {
+        let (request, _) = request.into_parts();
+        return Ok(ServiceResponse::new(request, problem_response(status, code, detail, &[])));
     }
+    Ok(next.call(request).await?.map_into_boxed_body())
+}
+
+/// An empty query parameter (`goal=`, `cursor=`, or a bare `goal`) is
+/// refused on every route, with the same 400: one rule rather than a 400
+/// here and a 422 there. Only the free text `q` may be empty (a search box
+/// submitted blank), and means no text.
+fn empty_query_parameter(request: &ServiceRequest) -> bool {
+    let Some(query) = request.uri().query() else { return false };
+    query.split('&').filter(|pair| !pair.is_empty()).any(|pair| match pair.split_once('=') {
+        Some((name, value)) => value.is_empty() && name != "q",
+        None => pair != "q",
+    })
 }

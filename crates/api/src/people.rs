@@ -186,7 +186,7 @@ impl People<'_> {
         &self,
         caller: &Caller,
         id: Uuid,
-        limit: Option<u32>,
+        limit: Option<crate::errors::PageLimit>,
         goal: Option<&str>,
     ) -> Result<Vec<Card>, ApiError> {
         self.authorize_from_indexes(caller, id).await?;

@@ -34,7 +34,7 @@ pub struct SearchParams {
     /// ONS authority code.
     pub authority: Option<String>,
     /// Page size.
-    pub limit: Option<u32>,
+    pub limit: Option<crate::errors::PageLimit>,
     /// Opaque cursor from the previous page (bound to this caller and query).
     pub cursor: Option<String>,
 }

@@ -31,6 +31,7 @@ pub mod demo;
 pub mod errors;
 pub mod introduction;
 pub mod money;
+pub mod objects;
 pub mod person;
 pub mod taxonomy;
 pub mod text;

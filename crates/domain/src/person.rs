@@ -138,13 +138,13 @@ pub struct PersonInput {
     #[serde(default)]
     pub availability: Vec<String>,
     /// Weekly contribution range.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::optional_object")]
     pub contribution_gbp_week: Option<Contribution>,
     /// Matching preferences.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::object")]
     pub preferences: Preferences,
     /// Contact details.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::objects::object")]
     pub contact: Contact,
     /// Whether matches may see their support needs.
     #[serde(default)]

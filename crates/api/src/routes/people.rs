@@ -94,7 +94,7 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<Uu
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestionsQuery {
-    limit: Option<u32>,
+    limit: Option<crate::errors::PageLimit>,
     goal: Option<String>,
 }
 
