@@ -74,6 +74,11 @@ fn the_spec_documents_every_error_code_the_api_can_return() {
         "not_ready",
         "internal",
         "method_not_allowed",
+        "invalid_cursor",
+        "uri_too_long",
+        "headers_too_large",
+        "unavailable",
+        "storage_full",
     ] {
         assert!(SPEC.contains(code), "api-spec/openapi.yaml does not mention the error code {code}");
     }

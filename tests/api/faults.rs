@@ -173,3 +173,92 @@ async fn an_index_left_behind_by_a_full_disk_heals_across_a_restart() {
     ids.sort();
     assert_eq!(ids, expected);
 }
+
+/// A small tmpfs of our own, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// `None` (and a loud line) where this process may not mount.
+    fn mount(megabytes: u32) -> Option<Self> {
+        let Ok(dir) = tempfile::tempdir() else { return None };
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !mounted {
+            eprintln!("SKIPPED (loudly): a full SQLite disk needs root to mount a tmpfs");
+            return None;
+        }
+        Some(Self { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Fills the disk to the last byte; returns the filler's path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.path().join("filler");
+        let Ok(mut file) = std::fs::File::create(&path) else { panic!("create filler") };
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        let mut byte = [0u8; 1];
+        while file.write_all(&byte).is_ok() {
+            byte[0] = byte[0].wrapping_add(1);
+        }
+        let _ = file.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_sqlite_disk_is_503_storage_full_and_corrupts_nothing() {
+    let Some(disk) = SmallDisk::mount(24) else { return };
+    let data_dir = disk.path().join("data");
+    let folder = data_dir.clone();
+    let app = spawn_app_with(Backend::Sqlite, move |settings| {
+        settings.data_dir = folder.clone();
+        settings.database_url = None;
+    })
+    .await;
+    let (first, first_token) = create(&app, "juggling").await;
+    let filler = disk.fill();
+
+    let id = Uuid::new_v4();
+    let token = app.token(Role::Member, id);
+    let response = app.send(Method::POST, "/v1/people", Some(&token), Some(&person_with("juggling")), None).await;
+    assert!(response.headers().contains_key("retry-after"));
+    assert_problem(response, 503, "storage_full").await;
+    let read = app.send(Method::GET, &format!("/v1/people/{first}"), Some(&first_token), None, None).await;
+    assert_eq!(read.status(), 200, "reads go on");
+
+    let _ = std::fs::remove_file(filler);
+    let again = app.send(Method::POST, "/v1/people", Some(&token), Some(&person_with("juggling")), None).await;
+    assert_eq!(again.status(), 201, "writes go on once there is space");
+    assert_eq!(ready_status(&app).await, 200);
+    let mut jugglers = found(&app, "juggling").await;
+    jugglers.sort();
+    let mut expected = vec![first.to_string(), id.to_string()];
+    expected.sort();
+    assert_eq!(jugglers, expected);
+    let database = match sea_orm::Database::connect(&app.database_url).await {
+        Ok(database) => database,
+        Err(error) => panic!("connect: {error}"),
+    };
+    let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, "PRAGMA integrity_check");
+    let row = match sea_orm::ConnectionTrait::query_one_raw(&database, statement).await {
+        Ok(Some(row)) => row,
+        other => panic!("integrity_check: {other:?}"),
+    };
+    assert_eq!(row.try_get_by_index::<String>(0).ok().as_deref(), Some("ok"));
+}

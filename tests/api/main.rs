@@ -21,6 +21,7 @@ mod hostile;
 mod hygiene;
 mod introductions;
 mod nodes;
+mod outage;
 mod people;
 mod privacy;
 mod reference;

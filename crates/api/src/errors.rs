@@ -17,6 +17,9 @@ use serde::Serialize;
 
 use crate::telemetry::current_request_id;
 
+/// `Retry-After` of every 503, in seconds.
+pub const RETRY_AFTER_SECONDS: u64 = 2;
+
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -85,9 +88,15 @@ pub enum ApiError {
     /// `If-Match` does not match the current version.
     #[error("version conflict")]
     VersionConflict,
-    /// Not ready to serve (database unreachable).
+    /// Not ready to serve (database unreachable, indexes behind).
     #[error("not ready")]
     NotReady,
+    /// The database cannot be reached now; nothing was written.
+    #[error("unavailable")]
+    Unavailable,
+    /// The database's disk is full; nothing was written.
+    #[error("storage full")]
+    StorageFull,
     /// A bug or an outage. The cause was logged where it happened.
     #[error("internal error")]
     Internal,
@@ -115,6 +124,8 @@ impl ApiError {
             Self::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required"),
             Self::VersionConflict => (StatusCode::PRECONDITION_FAILED, "version_conflict"),
             Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::StorageFull => (StatusCode::SERVICE_UNAVAILABLE, "storage_full"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -144,6 +155,10 @@ impl ApiError {
             Self::PreconditionRequired => "Send If-Match with the ETag you last read.".into(),
             Self::VersionConflict => "It changed since you read it. Read it again and retry.".into(),
             Self::NotReady => "The service is not ready.".into(),
+            Self::Unavailable => {
+                "The service cannot reach its database just now. Nothing was changed. Try again soon.".into()
+            }
+            Self::StorageFull => "The service has run out of storage. Nothing was changed. Try again later.".into(),
             Self::Internal => "Something went wrong on our side. Quote the request id if you report it.".into(),
         }
     }
@@ -234,6 +249,9 @@ pub fn problem_response(status: StatusCode, code: &str, detail: String, errors: 
     if status == StatusCode::UNAUTHORIZED {
         response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
     }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+    }
     response.body(serde_json::to_string(&problem).unwrap_or_default())
 }
 
@@ -274,6 +292,14 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::NotFound,
             StoreError::AlreadyExists => Self::AlreadyExists,
             StoreError::VersionConflict { .. } => Self::VersionConflict,
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %error, "database unavailable");
+                Self::Unavailable
+            }
+            StoreError::StorageFull => {
+                tracing::error!("database storage is full");
+                Self::StorageFull
+            }
             StoreError::Corrupt(_) | StoreError::Setup(_) | StoreError::Database(_) => {
                 tracing::error!(error = %error, "store failed");
                 Self::Internal

@@ -11,6 +11,9 @@ use sea_orm::{
 
 use crate::{Store, StoreError};
 
+/// Longest wait for a database connection, so that an outage is a quick 503.
+pub const FAIL_FAST: Duration = Duration::from_millis(1500);
+
 /// How long a SQLite writer waits for the lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -41,7 +44,11 @@ impl Store {
         let mut options = ConnectOptions::new(database_url.to_owned());
         // sqlx logs every statement at info; statements carry no values, but
         // keep them out of the service's logs unless asked for.
-        options.sqlx_logging(false).connect_timeout(Duration::from_secs(10));
+        // Fail fast: while the database is down, a request waits at most
+        // this long for a connection and is answered 503 `unavailable`
+        // (the pool pings a connection before handing it out, and opens a
+        // new one when the database is back).
+        options.sqlx_logging(false).connect_timeout(FAIL_FAST).acquire_timeout(FAIL_FAST).test_before_acquire(true);
         match backend {
             Backend::Sqlite => {
                 options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|sqlite| {

@@ -68,7 +68,7 @@ impl Store {
         if let Err(error) = people::Entity::insert(row).exec_without_returning(&transaction).await {
             return Err(match error.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::AlreadyExists,
-                _ => StoreError::Database(error),
+                _ => StoreError::from(error),
             });
         }
         append_change(&transaction, id, "created", now).await?;
