@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_people_and_change_log;
 mod m20261122_000002_blocks;
 mod m20261122_000003_introductions;
+mod m20261202_000004_idempotency_keys;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_people_and_change_log::Migration),
             Box::new(m20261122_000002_blocks::Migration),
             Box::new(m20261122_000003_introductions::Migration),
+            Box::new(m20261202_000004_idempotency_keys::Migration),
         ]
     }
 }

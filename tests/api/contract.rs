@@ -79,6 +79,8 @@ fn the_spec_documents_every_error_code_the_api_can_return() {
         "headers_too_large",
         "unavailable",
         "storage_full",
+        "idempotency_key_reused",
+        "idempotency_key_in_use",
     ] {
         assert!(SPEC.contains(code), "api-spec/openapi.yaml does not mention the error code {code}");
     }

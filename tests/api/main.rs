@@ -19,6 +19,7 @@ mod crash;
 mod faults;
 mod hostile;
 mod hygiene;
+mod idempotency;
 mod introductions;
 mod nodes;
 mod outage;

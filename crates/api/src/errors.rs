@@ -79,6 +79,12 @@ pub enum ApiError {
         /// Plain-words reason.
         detail: String,
     },
+    /// An `Idempotency-Key` already used for a different request.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    /// An `Idempotency-Key` whose first request has not been answered.
+    #[error("idempotency key in use")]
+    IdempotencyKeyInUse,
     /// A per-person limit is used up.
     #[error("limit reached")]
     LimitReached(&'static str),
@@ -121,6 +127,8 @@ impl ApiError {
             Self::AlreadyExists => (StatusCode::CONFLICT, "already_exists"),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::LimitReached(_) => (StatusCode::TOO_MANY_REQUESTS, "limit_reached"),
+            Self::IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+            Self::IdempotencyKeyInUse => (StatusCode::CONFLICT, "idempotency_key_in_use"),
             Self::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required"),
             Self::VersionConflict => (StatusCode::PRECONDITION_FAILED, "version_conflict"),
             Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
@@ -152,6 +160,12 @@ impl ApiError {
             Self::AlreadyExists => "It already exists.".into(),
             Self::Conflict { detail, .. } => detail.clone(),
             Self::LimitReached(detail) => (*detail).into(),
+            Self::IdempotencyKeyReused => {
+                "This Idempotency-Key was used for a different request. Use a new key for a new request.".into()
+            }
+            Self::IdempotencyKeyInUse => "A request with this Idempotency-Key has not been answered yet. \
+                 Read the resource to see whether it was done, or use a new key."
+                .into(),
             Self::PreconditionRequired => "Send If-Match with the ETag you last read.".into(),
             Self::VersionConflict => "It changed since you read it. Read it again and retry.".into(),
             Self::NotReady => "The service is not ready.".into(),

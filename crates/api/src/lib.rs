@@ -21,6 +21,7 @@ pub mod cursor;
 pub mod demo;
 pub mod errors;
 pub mod exclusions;
+pub mod idempotency;
 pub mod indexes;
 pub mod introductions;
 pub mod limits;

@@ -109,6 +109,10 @@ fn spawn_expiry(state: Arc<AppState>, interval: std::time::Duration) {
             if let Err(error) = state.introductions().expire_due().await {
                 tracing::warn!(error = %error, "expiry task failed; it runs again next tick");
             }
+            let before = state.clock.now() - crate::idempotency::KEEP_FOR;
+            if let Err(error) = state.store.purge_idempotency_keys(before).await {
+                tracing::warn!(error = %error, "idempotency keys could not be purged; retried next tick");
+            }
         }
     });
 }
@@ -157,6 +161,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .configure(crate::routes::configure)
                 .wrap(from_fn(problem_for_bare_errors))
+                .wrap(from_fn(crate::idempotency::idempotency))
                 .wrap(from_fn(crate::limits::limit_request_head))
                 .wrap(from_fn(request_context))
         })

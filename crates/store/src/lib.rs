@@ -20,12 +20,14 @@ mod blocks;
 mod connect;
 mod entities;
 mod error;
+mod idempotency;
 mod introductions;
 mod people;
 
 pub use blocks::{BLOCK_ENTITY, StoredBlock};
 pub use connect::Backend;
 pub use error::StoreError;
+pub use idempotency::{Reservation, StoredAnswer};
 pub use introductions::{
     Decision, EventActor, INTRODUCTION_ENTITY, IntroductionFilter, IntroductionPair, NewIntroduction, QueueItem,
     REPORT_ENTITY, Refused, RequestLimits, RequestRefusal, StoredEvent, StoredIntroduction, StoredReport,

@@ -196,6 +196,7 @@ impl Store {
             )
             .exec(&transaction)
             .await?;
+        crate::idempotency::erase_person_keys(&transaction, id).await?;
         append_change(&transaction, id, "erased", now).await?;
         transaction.commit().await?;
         self.checkpoint_wal().await

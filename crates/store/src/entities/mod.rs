@@ -4,6 +4,7 @@
 pub mod blocks;
 pub mod change_log;
 pub mod event_notes;
+pub mod idempotency_keys;
 pub mod introduction_events;
 pub mod introductions;
 pub mod people;
