@@ -27,5 +27,6 @@ mod people;
 mod privacy;
 mod reference;
 mod search;
+mod soak;
 mod store;
 mod suggestions;
