@@ -58,6 +58,20 @@ async fn non_ascii_outcodes_are_refused_not_a_panic() {
         assert_ne!(response.status(), 500, "{path}");
         assert!(response.status().is_client_error(), "{path}: {}", response.status());
     }
+    // The inputs that used to panic, carrying the canary inward code: the
+    // log check of `make test` fails if any of it reaches a log line.
+    for path in ["/v1/areas/outcodes/TW9%207QX%C3%A9", "/v1/areas/outcodes/%C3%A9TW9%207QX"] {
+        let response = app.send(Method::GET, path, Some(&token), None, None).await;
+        assert_problem(response, 422, "validation_failed").await;
+    }
+    let mut body = sample_person();
+    body["outcode"] = json!("TW9 7QX\u{e9}");
+    assert_problem(
+        app.send(Method::POST, "/v1/people", Some(&token), Some(&body), None).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     let mut body = sample_person();
     body["outcode"] = json!("SW1A\u{e9}1B");
     assert_problem(
@@ -329,4 +343,15 @@ async fn empty_parameters_are_refused_alike_and_huge_limits_are_capped() {
     }
     let response = app.send(Method::GET, "/v1/introductions?cursor=made-up", Some(&token), None, None).await;
     assert_problem(response, 400, "invalid_cursor").await;
+}
+
+#[tokio::test]
+async fn a_head_that_never_ends_is_timed_out_by_the_parser() {
+    // Slow headers: actix-http answers 408 (or closes) once its client
+    // request timeout passes; no handler ever sees the request.
+    let app = spawn_app().await;
+    let started = std::time::Instant::now();
+    let answer = raw_exchange(&app, b"GET /healthz HTTP/1.1\r\nHost: a\r\nX-Slow: ").await;
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "timed out by the server, not by the test");
 }
