@@ -114,7 +114,7 @@ fn mix(count: usize, people: &[Uuid]) -> Vec<Shot> {
 }
 
 async fn fire(client: &reqwest::Client, address: &str, shots: &[Shot]) -> usize {
-    let server_errors = futures_util::stream::iter(shots.iter().cloned())
+    futures_util::stream::iter(shots.iter().cloned())
         .map(|shot| {
             let client = client.clone();
             let address = address.to_owned();
@@ -148,8 +148,7 @@ async fn fire(client: &reqwest::Client, address: &str, shots: &[Shot]) -> usize 
         })
         .buffer_unordered(16)
         .fold(0, |total, errors| async move { total + errors })
-        .await;
-    server_errors
+        .await
 }
 
 fn resident_kib(pid: u32) -> u64 {
