@@ -103,8 +103,11 @@ async fn a_database_outage_is_a_quick_503_and_nothing_acknowledged_is_lost() {
     };
     let direct = fresh_postgres_database(&base).await;
     let Some((_, name)) = direct.rsplit_once('/') else { panic!("database url") };
-    let proxy = Proxy::start("127.0.0.1:5432".to_owned()).await;
-    let through_proxy = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
+    // postgres://user@host:port/db: the proxy takes host:port's place.
+    let Some((scheme_and_user, rest)) = base.split_once('@') else { panic!("TEST_DATABASE_URL needs user@host") };
+    let Some((server, _)) = rest.split_once('/') else { panic!("TEST_DATABASE_URL needs a database") };
+    let proxy = Proxy::start(server.to_owned()).await;
+    let through_proxy = format!("{scheme_and_user}@127.0.0.1:{}/{name}", proxy.port);
     let app = spawn_app_with(Backend::Postgres, |settings| {
         settings.database_url = Some(friends_api::config::Secret::new(through_proxy));
     })
