@@ -1,6 +1,11 @@
 //! Introductions (DESIGN §5): requests, broker triage, personal consent,
 //! leaving, the audit trail, lists and the broker queue.
 //!
+//! One file for now, until issue 10's structure step moves introductions to
+//! the members-based model (a pair as a group of two): splitting it before
+//! that would move the same code twice. Planned split: requests, triage and
+//! consent, views, lists and queue.
+//!
 //! The rules of who may do what, and of what each side sees, are the pure
 //! functions of `friends_domain::access`; this module applies them to the
 //! row the store hands over under its write lock, so that the check and the

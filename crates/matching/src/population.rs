@@ -1,6 +1,11 @@
 //! The in-memory population: profiles by slot, districts' members sorted by
 //! travel limit, interest document frequencies, and the two suggestion
 //! paths (fast and exhaustive) that must agree.
+//!
+//! One file for now, on purpose until issue 10 splits it: the fast path and
+//! the oracle share private layout (slots, packed scan entries, the floor)
+//! that a split must first turn into a small internal API. Issue 10 names
+//! this file; the split (layout, fast path, oracle, cards) is planned there.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

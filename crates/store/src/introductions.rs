@@ -1,6 +1,10 @@
 //! Introductions: requests, atomic transitions, the append-only event trail,
 //! the broker queue, expiry, and what blocks and erasures do to them.
 //!
+//! One file for now, until issue 10 migrates introductions to members (a
+//! pair as a group of two) on both backends; the split (rows and views,
+//! transitions, events, queue and expiry) belongs with that migration.
+//!
 //! Every change runs in one write transaction (which holds the database's
 //! single write lock, see [`Store::begin_write`]) that reads the current row,
 //! asks the caller's rules and the state machine of `friends_domain`, then
