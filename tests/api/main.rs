@@ -21,6 +21,7 @@ mod hostile;
 mod hygiene;
 mod idempotency;
 mod introductions;
+mod migration;
 mod nodes;
 mod outage;
 mod people;
