@@ -8,6 +8,7 @@ mod m20261122_000001_people_and_change_log;
 mod m20261122_000002_blocks;
 mod m20261122_000003_introductions;
 mod m20261202_000004_idempotency_keys;
+mod m20261202_000005_introduction_members;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_blocks::Migration),
             Box::new(m20261122_000003_introductions::Migration),
             Box::new(m20261202_000004_idempotency_keys::Migration),
+            Box::new(m20261202_000005_introduction_members::Migration),
         ]
     }
 }

@@ -1,12 +1,13 @@
 //! Pairs who must not meet in suggestions or search (DESIGN §4): a block
-//! either way, an open introduction, or one declined within the cooldown.
-//! Also the number of requests waiting for each recipient, for the exposure
-//! cap. Derived from the database like the other indexes.
+//! either way, or an open introduction, or one declined within the
+//! cooldown, with both of them among its members. Also the number of
+//! requests waiting for each member other than the requester, for the
+//! exposure cap. Derived from the database like the other indexes.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use friends_store::IntroductionPair;
+use friends_store::IntroductionLinks;
 use uuid::Uuid;
 
 /// Why a pair is kept apart.
@@ -21,10 +22,11 @@ enum Link {
 pub struct Exclusions {
     cooldown: Duration,
     blocks: HashMap<Uuid, (Uuid, Uuid)>,
-    introductions: HashMap<Uuid, IntroductionPair>,
+    introductions: HashMap<Uuid, IntroductionLinks>,
     /// For each person, the others they may be kept apart from, and why.
     by_person: HashMap<Uuid, HashMap<Uuid, Vec<Link>>>,
-    /// Requests waiting (pending review or consent) per recipient.
+    /// Requests waiting (pending review or consent) per member other than
+    /// the requester.
     waiting: HashMap<Uuid, u32>,
 }
 
@@ -75,30 +77,48 @@ impl Exclusions {
         }
     }
 
-    /// Records the current state of an introduction; returns the recipient
-    /// whose waiting count changed, if one did.
-    pub fn set_introduction(&mut self, pair: IntroductionPair) -> Option<Uuid> {
-        let mut changed = None;
-        if let Some(old) = self.introductions.remove(&pair.id) {
-            self.unlink(old.requester, old.recipient, Link::Introduction(old.id));
+    /// Every pair of members of an introduction.
+    fn pairs(members: &[Uuid]) -> impl Iterator<Item = (Uuid, Uuid)> + '_ {
+        members
+            .iter()
+            .enumerate()
+            .flat_map(move |(index, one)| members[index + 1..].iter().map(move |other| (*one, *other)))
+    }
+
+    /// Records the current state of an introduction; returns the members
+    /// whose waiting count changed.
+    pub fn set_introduction(&mut self, introduction: IntroductionLinks) -> Vec<Uuid> {
+        let mut changed = Vec::new();
+        if let Some(old) = self.introductions.remove(&introduction.id) {
+            for (one, other) in Self::pairs(&old.members) {
+                self.unlink(one, other, Link::Introduction(old.id));
+            }
             if old.status.is_waiting() {
-                if let Some(count) = self.waiting.get_mut(&old.recipient) {
-                    *count = count.saturating_sub(1);
-                    if *count == 0 {
-                        self.waiting.remove(&old.recipient);
+                for asked in old.members.iter().skip(1) {
+                    if let Some(count) = self.waiting.get_mut(asked) {
+                        *count = count.saturating_sub(1);
+                        if *count == 0 {
+                            self.waiting.remove(asked);
+                        }
                     }
+                    changed.push(*asked);
                 }
-                changed = Some(old.recipient);
             }
         }
-        if pair.status.is_open() || pair.declined_at.is_some() {
-            self.link(pair.requester, pair.recipient, Link::Introduction(pair.id));
-            if pair.status.is_waiting() {
-                *self.waiting.entry(pair.recipient).or_default() += 1;
-                changed = Some(pair.recipient);
+        if introduction.status.is_open() || introduction.declined_at.is_some() {
+            for (one, other) in Self::pairs(&introduction.members) {
+                self.link(one, other, Link::Introduction(introduction.id));
             }
-            self.introductions.insert(pair.id, pair);
+            if introduction.status.is_waiting() {
+                for asked in introduction.members.iter().skip(1) {
+                    *self.waiting.entry(*asked).or_default() += 1;
+                    changed.push(*asked);
+                }
+            }
+            self.introductions.insert(introduction.id, introduction);
         }
+        changed.sort_unstable();
+        changed.dedup();
         changed
     }
 
@@ -117,15 +137,15 @@ impl Exclusions {
     }
 
     /// Whether `link` keeps the pair apart in `person`'s view at `now`. A
-    /// request no broker approved does not exist for its recipient.
+    /// request no broker approved exists only for its requester.
     fn keeps_apart(&self, link: Link, person: Uuid, now: DateTime<Utc>) -> bool {
         match link {
             Link::Block(_) => true,
-            Link::Introduction(id) => self.introductions.get(&id).is_some_and(|pair| {
-                let known = pair.approved || pair.recipient != person;
+            Link::Introduction(id) => self.introductions.get(&id).is_some_and(|introduction| {
+                let known = introduction.approved || introduction.members.first() == Some(&person);
                 known
-                    && (pair.status.is_open()
-                        || pair.declined_at.is_some_and(|declined| declined + self.cooldown > now))
+                    && (introduction.status.is_open()
+                        || introduction.declined_at.is_some_and(|declined| declined + self.cooldown > now))
             }),
         }
     }
@@ -142,15 +162,21 @@ impl Exclusions {
     /// and declined before the cooldown), so that declines do not pile up.
     pub fn forget_stale(&mut self, now: DateTime<Utc>) {
         let cooldown = self.cooldown;
-        let stale: Vec<IntroductionPair> = self
+        let stale: Vec<Uuid> = self
             .introductions
             .values()
-            .filter(|pair| !pair.status.is_open() && pair.declined_at.is_none_or(|declined| declined + cooldown <= now))
-            .copied()
+            .filter(|introduction| {
+                !introduction.status.is_open()
+                    && introduction.declined_at.is_none_or(|declined| declined + cooldown <= now)
+            })
+            .map(|introduction| introduction.id)
             .collect();
-        for pair in stale {
-            self.introductions.remove(&pair.id);
-            self.unlink(pair.requester, pair.recipient, Link::Introduction(pair.id));
+        for id in stale {
+            if let Some(introduction) = self.introductions.remove(&id) {
+                for (one, other) in Self::pairs(&introduction.members) {
+                    self.unlink(one, other, Link::Introduction(id));
+                }
+            }
         }
     }
 
@@ -164,7 +190,8 @@ impl Exclusions {
             .collect()
     }
 
-    /// Requests waiting for `person` as recipient.
+    /// Requests waiting for `person`'s answer (as a member other than the
+    /// requester).
     pub fn waiting_for(&self, person: Uuid) -> u32 {
         self.waiting.get(&person).copied().unwrap_or(0)
     }
@@ -197,15 +224,14 @@ mod tests {
         let (ada, bea) = (Uuid::from_u128(1), Uuid::from_u128(2));
         let now = Utc::now();
         let mut exclusions = Exclusions::new(Duration::days(90));
-        let pair = |status, declined_at| IntroductionPair {
+        let pair = |status, declined_at| IntroductionLinks {
             id: Uuid::from_u128(20),
-            requester: ada,
-            recipient: bea,
+            members: vec![ada, bea],
             status,
             declined_at,
             approved: status != IntroductionStatus::PendingReview,
         };
-        assert_eq!(exclusions.set_introduction(pair(IntroductionStatus::PendingReview, None)), Some(bea));
+        assert_eq!(exclusions.set_introduction(pair(IntroductionStatus::PendingReview, None)), vec![bea]);
         assert!(exclusions.of(ada, now).contains(&bea));
         assert!(exclusions.of(bea, now).is_empty(), "Bea does not know of a request no broker approved");
         exclusions.set_introduction(pair(IntroductionStatus::AwaitingConsent, None));
@@ -219,5 +245,27 @@ mod tests {
         assert_eq!(exclusions.introductions.len(), 0, "a decline past its cooldown is forgotten");
         exclusions.set_introduction(pair(IntroductionStatus::Withdrawn, None));
         assert!(exclusions.of(ada, now).is_empty());
+    }
+
+    #[test]
+    fn every_two_members_of_a_group_are_kept_apart() {
+        let people: Vec<Uuid> = (1..=4).map(Uuid::from_u128).collect();
+        let now = Utc::now();
+        let mut exclusions = Exclusions::new(Duration::days(90));
+        let group = |status| IntroductionLinks {
+            id: Uuid::from_u128(30),
+            members: people.clone(),
+            status,
+            declined_at: None,
+            approved: true,
+        };
+        assert_eq!(exclusions.set_introduction(group(IntroductionStatus::AwaitingConsent)), people[1..].to_vec());
+        for one in &people {
+            let others: HashSet<Uuid> = people.iter().copied().filter(|other| other != one).collect();
+            assert_eq!(exclusions.of(*one, now), others);
+        }
+        assert_eq!(exclusions.waiting_for(people[3]), 1);
+        exclusions.set_introduction(group(IntroductionStatus::Withdrawn));
+        assert!(people.iter().all(|one| exclusions.of(*one, now).is_empty() && exclusions.waiting_for(*one) == 0));
     }
 }

@@ -42,7 +42,7 @@ use friends_domain::person::{PersonRecord, ProfileStatus};
 use friends_domain::taxonomy::VocabularyKind;
 use friends_matching::{Codebook, DistrictTable, Population};
 use friends_search::{OpenOutcome, SearchDocument, SearchIndex, WriteFaults};
-use friends_store::{BLOCK_ENTITY, Change, INTRODUCTION_ENTITY, PERSON_ENTITY, Store, StoreError, StoredPerson};
+use friends_store::{Change, ChangedEntity, Operation, Store, StoreError, StoredPerson};
 use uuid::Uuid;
 
 use crate::exclusions::Exclusions;
@@ -255,9 +255,9 @@ impl Indexes {
         for block in store.active_blocks().await? {
             exclusions.add(block.id, block.blocker, block.blocked);
         }
-        for pair in store.excluding_introductions(now - cooldown).await? {
-            if let Some(recipient) = exclusions.set_introduction(pair) {
-                population.set_open_request_count(recipient, exclusions.waiting_for(recipient));
+        for introduction in store.excluding_introductions(now - cooldown).await? {
+            for asked in exclusions.set_introduction(introduction) {
+                population.set_open_request_count(asked, exclusions.waiting_for(asked));
             }
         }
         let indexes = Self {
@@ -479,31 +479,29 @@ impl Indexes {
     }
 
     /// Applies block and introduction changes to the exclusions; returns
-    /// the new waiting counts of recipients whose count changed.
+    /// the new waiting counts of members whose count changed.
     async fn apply_exclusions(
         &self,
         store: &Store,
         changes: &[Change],
         erased: &[Uuid],
     ) -> Result<Vec<(Uuid, u32)>, IndexesError> {
-        let of_entity = |entity: &str| -> Vec<Uuid> {
+        let of_entity = |entity: ChangedEntity| -> Vec<Uuid> {
             let mut ids: Vec<Uuid> =
                 changes.iter().filter(|change| change.entity == entity).map(|change| change.entity_id).collect();
             ids.sort_unstable();
             ids.dedup();
             ids
         };
-        let ids = of_entity(BLOCK_ENTITY);
-        let introduction_ids = of_entity(INTRODUCTION_ENTITY);
+        let ids = of_entity(ChangedEntity::Block);
+        let introduction_ids = of_entity(ChangedEntity::Introduction);
         let current = if ids.is_empty() { Vec::new() } else { store.blocks_by_ids(&ids).await? };
         let introductions =
-            if introduction_ids.is_empty() { Vec::new() } else { store.introduction_pairs(&introduction_ids).await? };
+            if introduction_ids.is_empty() { Vec::new() } else { store.introduction_links(&introduction_ids).await? };
         let mut exclusions = self.exclusions.write().map_err(|_| Poisoned)?;
         let mut waiting = Vec::new();
-        for pair in introductions {
-            if let Some(recipient) = exclusions.set_introduction(pair) {
-                waiting.push(recipient);
-            }
+        for introduction in introductions {
+            waiting.extend(exclusions.set_introduction(introduction));
         }
         for id in &ids {
             exclusions.remove(*id);
@@ -514,7 +512,9 @@ impl Indexes {
         for person in erased {
             exclusions.remove_person(*person);
         }
-        Ok(waiting.into_iter().map(|recipient| (recipient, exclusions.waiting_for(recipient))).collect())
+        waiting.sort_unstable();
+        waiting.dedup();
+        Ok(waiting.into_iter().map(|asked| (asked, exclusions.waiting_for(asked))).collect())
     }
 
     /// The people `person` must not be shown, nor be shown to, at `now`:
@@ -552,11 +552,11 @@ impl Indexes {
 
 /// The people changed in a batch (sorted, once each), and those erased.
 fn person_changes(changes: &[Change]) -> (Vec<Uuid>, Vec<Uuid>) {
-    let people = changes.iter().filter(|change| change.entity == PERSON_ENTITY);
+    let people = changes.iter().filter(|change| change.entity == ChangedEntity::Person);
     let mut ids: Vec<Uuid> = people.clone().map(|change| change.entity_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let erased = people.filter(|change| change.operation == "erased").map(|change| change.entity_id).collect();
+    let erased = people.filter(|change| change.operation == Operation::Erased).map(|change| change.entity_id).collect();
     (ids, erased)
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::errors::{ApiError, parse_body, parse_optional_body};
-use crate::introductions::optional_text;
+use crate::input::optional_text;
 
 /// Longest reason, in characters.
 pub const REASON_MAX_CHARS: usize = 2000;

@@ -3,23 +3,25 @@
 //! transaction, and the property tests drive them without a server.
 //!
 //! Rules:
-//! - the recipient (and their supporter) learns that a request exists only
-//!   once a broker approved it, so a message that asks for money never
-//!   reaches them unreviewed;
+//! - the members other than the requester (and their supporters) learn that
+//!   a request exists only once a broker approved it, so a message that asks
+//!   for money never reaches them unreviewed;
 //! - anyone who may not know an introduction exists gets "not found";
-//! - only the person themselves can consent; a broker triages; either person
-//!   or their supporter can leave;
+//! - only the person themselves can consent; a broker for any member's area
+//!   triages; any member or their supporter can leave;
 //! - the requester's side reads `not_going_ahead` for a decline, an expiry or
-//!   the other side leaving, and never learns who said no or why;
-//! - contact details show only while `introduced`, only to the two people,
-//!   their supporters and the brokers for the area (not to admins);
+//!   another member leaving, and never learns who said no or why; in a group
+//!   every member's side reads it so;
+//! - contact details show only while `introduced`, only to the members who
+//!   have not left, their supporters and the brokers for the area (not to
+//!   admins);
 //! - notes (approval notes, decline reasons) and message flags are for
 //!   brokers for the area only.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::introduction::{IntroductionStatus, Party};
+use crate::introduction::{IntroductionStatus, Member};
 
 /// What a caller is (the `role` claim).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,37 +62,24 @@ pub struct Actor<'a> {
     pub authorities: &'a [String],
 }
 
-/// The two people of an introduction and their authorities.
-#[derive(Debug, Clone, Copy)]
-pub struct Parties<'a> {
-    /// Who asked (`from`).
-    pub requester: Uuid,
-    /// Who was asked about (`to`).
-    pub recipient: Uuid,
-    /// The requester's authority (ONS code).
-    pub requester_authority: &'a str,
-    /// The recipient's authority.
-    pub recipient_authority: &'a str,
-}
-
-impl Parties<'_> {
-    /// The person id of `party`.
-    pub fn person(&self, party: Party) -> Uuid {
-        match party {
-            Party::Requester => self.requester,
-            Party::Recipient => self.recipient,
-        }
-    }
+/// One member of an introduction, as these rules need them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Party<'a> {
+    /// Their person id.
+    pub person: Uuid,
+    /// Their authority (ONS code).
+    pub authority: &'a str,
 }
 
 /// How a caller stands to an introduction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relation {
-    /// One of the two people, with their own token.
-    Person(Party),
-    /// A supporter of one of the two (the requester's side first, if both).
-    SupporterOf(Party),
-    /// A broker whose authorities include either person's.
+    /// One of the members, with their own token.
+    Person(Member),
+    /// A supporter of a member (the first one they support, requester
+    /// first).
+    SupporterOf(Member),
+    /// A broker whose authorities include any member's.
     BrokerForArea,
     /// An admin.
     Admin,
@@ -101,45 +90,39 @@ pub enum Relation {
 /// How an introduction is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Perspective {
-    /// The person on `party`'s side (themselves or their supporter).
-    Side(Party),
+    /// The member's own side (themselves or their supporter).
+    Side(Member),
     /// A broker for the area.
     Broker,
     /// An admin: everything but contact details.
     Admin,
 }
 
-/// How `actor` stands to the introduction between `parties`.
-pub fn relation(actor: Actor<'_>, parties: Parties<'_>) -> Relation {
+/// How `actor` stands to the introduction among `members` (requester
+/// first).
+pub fn relation(actor: Actor<'_>, members: &[Party<'_>]) -> Relation {
+    let place = |found: &dyn Fn(&Party<'_>) -> bool| members.iter().position(found).and_then(Member::at);
     match actor.role {
-        Role::Member if actor.subject == parties.requester => Relation::Person(Party::Requester),
-        Role::Member if actor.subject == parties.recipient => Relation::Person(Party::Recipient),
-        Role::Supporter if actor.acts_for.contains(&parties.requester) => Relation::SupporterOf(Party::Requester),
-        Role::Supporter if actor.acts_for.contains(&parties.recipient) => Relation::SupporterOf(Party::Recipient),
-        Role::Broker
-            if actor
-                .authorities
-                .iter()
-                .any(|code| code == parties.requester_authority || code == parties.recipient_authority) =>
-        {
+        Role::Member => place(&|party| party.person == actor.subject).map_or(Relation::Stranger, Relation::Person),
+        Role::Supporter => {
+            place(&|party| actor.acts_for.contains(&party.person)).map_or(Relation::Stranger, Relation::SupporterOf)
+        }
+        Role::Broker if members.iter().any(|party| actor.authorities.iter().any(|code| code == party.authority)) => {
             Relation::BrokerForArea
         }
         Role::Admin => Relation::Admin,
-        Role::Member | Role::Supporter | Role::Broker => Relation::Stranger,
+        Role::Broker => Relation::Stranger,
     }
 }
 
 impl Relation {
     /// How the introduction is shown to this caller, or `None` when they
     /// may not know it exists. `approved` is whether a broker ever approved
-    /// it (the recipient's side sees nothing before).
+    /// it (the members other than the requester see nothing before).
     pub fn perspective(self, approved: bool) -> Option<Perspective> {
         match self {
-            Self::Person(Party::Requester) | Self::SupporterOf(Party::Requester) => {
-                Some(Perspective::Side(Party::Requester))
-            }
-            Self::Person(Party::Recipient) | Self::SupporterOf(Party::Recipient) => {
-                approved.then_some(Perspective::Side(Party::Recipient))
+            Self::Person(member) | Self::SupporterOf(member) => {
+                (member.is_requester() || approved).then_some(Perspective::Side(member))
             }
             Self::BrokerForArea => Some(Perspective::Broker),
             Self::Admin => Some(Perspective::Admin),
@@ -157,8 +140,19 @@ pub enum Command {
     Decline,
     /// Say yes or no (the person themselves).
     Consent,
-    /// Withdraw or end (either person or their supporter).
+    /// Withdraw or end (a member or their supporter).
     Leave,
+}
+
+/// What a caller who sees an introduction may still not do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forbidden {
+    /// Review is for brokers for the area.
+    BrokerOnly,
+    /// Only the person themselves consents.
+    ConsentMustBePersonal,
+    /// Only members, or their supporters, leave.
+    MembersOnly,
 }
 
 /// Why a command is refused before the state machine is asked.
@@ -166,23 +160,23 @@ pub enum Command {
 pub enum Refusal {
     /// The caller may not know the introduction exists.
     NotFound,
-    /// The caller sees it but may not do this; a stable code.
-    Forbidden(&'static str),
+    /// The caller sees it but may not do this.
+    Forbidden(Forbidden),
 }
 
 /// Whether `relation` may issue `command`; for `Consent` and `Leave`, the
-/// party it acts as.
-pub fn permit(relation: Relation, approved: bool, command: Command) -> Result<Option<Party>, Refusal> {
+/// member it acts as.
+pub fn permit(relation: Relation, approved: bool, command: Command) -> Result<Option<Member>, Refusal> {
     if relation.perspective(approved).is_none() {
         return Err(Refusal::NotFound);
     }
     match (command, relation) {
         (Command::Approve | Command::Decline, Relation::BrokerForArea) => Ok(None),
-        (Command::Approve | Command::Decline, _) => Err(Refusal::Forbidden("broker_only")),
-        (Command::Consent, Relation::Person(party)) => Ok(Some(party)),
-        (Command::Consent, _) => Err(Refusal::Forbidden("consent_must_be_personal")),
-        (Command::Leave, Relation::Person(party) | Relation::SupporterOf(party)) => Ok(Some(party)),
-        (Command::Leave, _) => Err(Refusal::Forbidden("parties_only")),
+        (Command::Approve | Command::Decline, _) => Err(Refusal::Forbidden(Forbidden::BrokerOnly)),
+        (Command::Consent, Relation::Person(member)) => Ok(Some(member)),
+        (Command::Consent, _) => Err(Refusal::Forbidden(Forbidden::ConsentMustBePersonal)),
+        (Command::Leave, Relation::Person(member) | Relation::SupporterOf(member)) => Ok(Some(member)),
+        (Command::Leave, _) => Err(Refusal::Forbidden(Forbidden::MembersOnly)),
     }
 }
 
@@ -223,29 +217,50 @@ impl From<IntroductionStatus> for ShownStatus {
     }
 }
 
-/// Whether the requester's side must not learn what happened: a decline or
-/// expiry, or the other side leaving before the introduction. `by` is the
-/// side that moved the introduction to `status`, if a person's side did.
-pub fn hidden_from_requester(status: IntroductionStatus, by: Option<Party>) -> bool {
+/// Whether `viewer`'s side must not learn what happened, in an
+/// introduction of `members` people that `closed_by` (a member's side, if
+/// one did) moved to `status`:
+/// - the requester never reads a decline or an expiry, nor another
+///   member leaving;
+/// - in a group, nobody reads what someone else's decline, expiry or
+///   leaving was (consent was given to these particular people); in a pair
+///   the other member may, since only the requester or a broker could have
+///   done it.
+pub fn hidden_from(viewer: Member, status: IntroductionStatus, closed_by: Option<Member>, members: usize) -> bool {
+    let told = viewer.is_requester() || members > 2;
     match status {
-        IntroductionStatus::Declined | IntroductionStatus::Expired => true,
-        IntroductionStatus::Withdrawn => by == Some(Party::Recipient),
+        IntroductionStatus::Declined | IntroductionStatus::Expired => {
+            viewer.is_requester() || (members > 2 && closed_by != Some(viewer))
+        }
+        IntroductionStatus::Withdrawn => told && closed_by.is_some_and(|by| by != viewer),
         _ => false,
     }
 }
 
-/// `status` as `perspective` reads it; `by` as for [`hidden_from_requester`].
-pub fn shown_status(status: IntroductionStatus, by: Option<Party>, perspective: Perspective) -> ShownStatus {
-    if perspective == Perspective::Side(Party::Requester) && hidden_from_requester(status, by) {
-        ShownStatus::NotGoingAhead
-    } else {
-        status.into()
+/// `status` as `perspective` reads it; the rest as for [`hidden_from`].
+pub fn shown_status(
+    status: IntroductionStatus,
+    closed_by: Option<Member>,
+    perspective: Perspective,
+    members: usize,
+) -> ShownStatus {
+    match perspective {
+        Perspective::Side(viewer) if hidden_from(viewer, status, closed_by, members) => ShownStatus::NotGoingAhead,
+        _ => status.into(),
     }
 }
 
-/// Whether `perspective` sees the two people's contact details.
-pub fn shows_contacts(status: IntroductionStatus, perspective: Perspective) -> bool {
-    status == IntroductionStatus::Introduced && matches!(perspective, Perspective::Side(_) | Perspective::Broker)
+/// Whether `perspective` sees the current members' contact details:
+/// only while `introduced`, only a member who has not left (or their
+/// supporter) and the brokers for the area. `viewer_left` is whether the
+/// perspective's member has left.
+pub fn shows_contacts(status: IntroductionStatus, perspective: Perspective, viewer_left: bool) -> bool {
+    status == IntroductionStatus::Introduced
+        && match perspective {
+            Perspective::Side(_) => !viewer_left,
+            Perspective::Broker => true,
+            Perspective::Admin => false,
+        }
 }
 
 /// Whether `perspective` sees broker notes, decline reasons and flags:
@@ -282,18 +297,18 @@ impl Consent {
     }
 }
 
-/// `party`'s answer as `perspective` reads it: `None` where showing it
-/// would tell the requester's side who said no.
+/// Member `of`'s answer as `perspective` reads it: `None` where showing it
+/// would tell the viewer's side who said no.
 pub fn shown_consent(
     consent: Consent,
-    party: Party,
+    of: Member,
     status: IntroductionStatus,
-    by: Option<Party>,
+    closed_by: Option<Member>,
     perspective: Perspective,
+    members: usize,
 ) -> Option<Consent> {
-    let hide = perspective == Perspective::Side(Party::Requester)
-        && party == Party::Recipient
-        && hidden_from_requester(status, by);
+    let hide = matches!(perspective, Perspective::Side(viewer)
+        if viewer != of && hidden_from(viewer, status, closed_by, members));
     (!hide).then_some(consent)
 }
 
@@ -303,14 +318,13 @@ mod tests {
 
     const HOME: &str = "E09000027";
     const AWAY: &str = "E08000003";
+    const BEA: Member = match Member::at(1) {
+        Some(member) => member,
+        None => Member::REQUESTER,
+    };
 
-    fn parties() -> Parties<'static> {
-        Parties {
-            requester: Uuid::from_u128(1),
-            recipient: Uuid::from_u128(2),
-            requester_authority: HOME,
-            recipient_authority: HOME,
-        }
+    fn pair() -> [Party<'static>; 2] {
+        [Party { person: Uuid::from_u128(1), authority: HOME }, Party { person: Uuid::from_u128(2), authority: HOME }]
     }
 
     fn actor<'a>(role: Role, subject: u128, acts_for: &'a [Uuid], authorities: &'a [String]) -> Actor<'a> {
@@ -322,54 +336,76 @@ mod tests {
         let home = [HOME.to_owned()];
         let away = [AWAY.to_owned()];
         let recipient = [Uuid::from_u128(2)];
-        assert_eq!(relation(actor(Role::Member, 1, &[], &[]), parties()), Relation::Person(Party::Requester));
-        assert_eq!(relation(actor(Role::Member, 3, &[], &[]), parties()), Relation::Stranger);
-        assert_eq!(
-            relation(actor(Role::Supporter, 9, &recipient, &[]), parties()),
-            Relation::SupporterOf(Party::Recipient)
-        );
-        assert_eq!(relation(actor(Role::Broker, 9, &[], &home), parties()), Relation::BrokerForArea);
-        assert_eq!(relation(actor(Role::Broker, 9, &[], &away), parties()), Relation::Stranger);
-        assert_eq!(relation(actor(Role::Admin, 9, &[], &[]), parties()), Relation::Admin);
+        assert_eq!(relation(actor(Role::Member, 1, &[], &[]), &pair()), Relation::Person(Member::REQUESTER));
+        assert_eq!(relation(actor(Role::Member, 3, &[], &[]), &pair()), Relation::Stranger);
+        assert_eq!(relation(actor(Role::Supporter, 9, &recipient, &[]), &pair()), Relation::SupporterOf(BEA));
+        assert_eq!(relation(actor(Role::Broker, 9, &[], &home), &pair()), Relation::BrokerForArea);
+        assert_eq!(relation(actor(Role::Broker, 9, &[], &away), &pair()), Relation::Stranger);
+        assert_eq!(relation(actor(Role::Admin, 9, &[], &[]), &pair()), Relation::Admin);
+        // A broker for any member's area reviews a group.
+        let group = [pair()[0], pair()[1], Party { person: Uuid::from_u128(3), authority: AWAY }];
+        assert_eq!(relation(actor(Role::Broker, 9, &[], &away), &group), Relation::BrokerForArea);
+        assert_eq!(relation(actor(Role::Member, 3, &[], &[]), &group), Relation::Person(Member::at(2).unwrap_or(BEA)));
     }
 
     #[test]
-    fn the_recipient_side_sees_nothing_before_approval() {
-        let recipient = Relation::Person(Party::Recipient);
+    fn the_others_see_nothing_before_approval() {
+        let recipient = Relation::Person(BEA);
         assert_eq!(permit(recipient, false, Command::Consent), Err(Refusal::NotFound));
-        assert_eq!(permit(recipient, true, Command::Consent), Ok(Some(Party::Recipient)));
-        assert_eq!(permit(Relation::SupporterOf(Party::Recipient), false, Command::Leave), Err(Refusal::NotFound));
+        assert_eq!(permit(recipient, true, Command::Consent), Ok(Some(BEA)));
+        assert_eq!(permit(Relation::SupporterOf(BEA), false, Command::Leave), Err(Refusal::NotFound));
     }
 
     #[test]
     fn consent_is_personal_and_triage_is_for_brokers() {
-        for relation in [Relation::SupporterOf(Party::Requester), Relation::BrokerForArea, Relation::Admin] {
-            assert_eq!(permit(relation, true, Command::Consent), Err(Refusal::Forbidden("consent_must_be_personal")));
+        for relation in [Relation::SupporterOf(Member::REQUESTER), Relation::BrokerForArea, Relation::Admin] {
+            assert_eq!(
+                permit(relation, true, Command::Consent),
+                Err(Refusal::Forbidden(Forbidden::ConsentMustBePersonal))
+            );
         }
         assert_eq!(
-            permit(Relation::Person(Party::Requester), true, Command::Approve),
-            Err(Refusal::Forbidden("broker_only"))
+            permit(Relation::Person(Member::REQUESTER), true, Command::Approve),
+            Err(Refusal::Forbidden(Forbidden::BrokerOnly))
         );
-        assert_eq!(permit(Relation::BrokerForArea, true, Command::Leave), Err(Refusal::Forbidden("parties_only")));
+        assert_eq!(
+            permit(Relation::BrokerForArea, true, Command::Leave),
+            Err(Refusal::Forbidden(Forbidden::MembersOnly))
+        );
         assert_eq!(permit(Relation::Stranger, true, Command::Approve), Err(Refusal::NotFound));
     }
 
     #[test]
     fn the_requester_side_never_learns_who_said_no() {
-        let requester = Perspective::Side(Party::Requester);
+        let requester = Perspective::Side(Member::REQUESTER);
         for status in [IntroductionStatus::Declined, IntroductionStatus::Expired] {
-            assert_eq!(shown_status(status, None, requester), ShownStatus::NotGoingAhead);
-            assert_eq!(shown_status(status, None, Perspective::Broker), ShownStatus::from(status));
+            assert_eq!(shown_status(status, None, requester, 2), ShownStatus::NotGoingAhead);
+            assert_eq!(shown_status(status, None, Perspective::Broker, 2), ShownStatus::from(status));
+            assert_eq!(shown_status(status, None, Perspective::Side(BEA), 2), ShownStatus::from(status));
         }
         let withdrawn = IntroductionStatus::Withdrawn;
-        assert_eq!(shown_status(withdrawn, Some(Party::Recipient), requester), ShownStatus::NotGoingAhead);
-        assert_eq!(shown_status(withdrawn, Some(Party::Requester), requester), ShownStatus::Withdrawn);
-        assert_eq!(
-            shown_consent(Consent::Declined, Party::Recipient, IntroductionStatus::Declined, None, requester),
-            None
-        );
-        assert!(!shows_contacts(IntroductionStatus::Introduced, Perspective::Admin));
-        assert!(shows_contacts(IntroductionStatus::Introduced, Perspective::Side(Party::Recipient)));
-        assert!(!shows_contacts(IntroductionStatus::Ended, Perspective::Broker));
+        assert_eq!(shown_status(withdrawn, Some(BEA), requester, 2), ShownStatus::NotGoingAhead);
+        assert_eq!(shown_status(withdrawn, Some(Member::REQUESTER), requester, 2), ShownStatus::Withdrawn);
+        assert_eq!(shown_consent(Consent::Declined, BEA, IntroductionStatus::Declined, None, requester, 2), None);
+        assert!(!shows_contacts(IntroductionStatus::Introduced, Perspective::Admin, false));
+        assert!(shows_contacts(IntroductionStatus::Introduced, Perspective::Side(BEA), false));
+        assert!(!shows_contacts(IntroductionStatus::Introduced, Perspective::Side(BEA), true));
+        assert!(!shows_contacts(IntroductionStatus::Ended, Perspective::Broker, false));
+    }
+
+    #[test]
+    fn in_a_group_nobody_learns_who_said_no() {
+        let third = Member::at(2).unwrap_or(BEA);
+        for viewer in [Member::REQUESTER, BEA] {
+            let side = Perspective::Side(viewer);
+            assert_eq!(shown_status(IntroductionStatus::Declined, Some(third), side, 3), ShownStatus::NotGoingAhead);
+            assert_eq!(shown_status(IntroductionStatus::Withdrawn, Some(third), side, 3), ShownStatus::NotGoingAhead);
+            assert_eq!(
+                shown_consent(Consent::Declined, third, IntroductionStatus::Declined, Some(third), side, 3),
+                None
+            );
+        }
+        let own = Perspective::Side(third);
+        assert_eq!(shown_status(IntroductionStatus::Withdrawn, Some(third), own, 3), ShownStatus::Withdrawn);
     }
 }

@@ -1,52 +1,54 @@
-//! The consent rules as a whole, on random sequences (10,000 cases): every
-//! role tries every action, people block each other, are erased, and time
-//! passes. The API runs exactly these functions (`access::relation`,
-//! `access::permit`, `introduction::apply`, `introduction::leaving_action`,
+//! The consent rules as a whole, on random sequences (10,000 cases) over
+//! introductions of 2 to 6 members: every role tries every action, members
+//! block each other, are erased, and time passes. The API runs exactly
+//! these functions (`access::relation`, `access::permit`,
+//! `introduction::apply`, `introduction::leaving_action`,
 //! `access::shows_contacts`) inside its write transactions; the black-box
 //! suite drives the same kind of sequences over HTTP.
 //!
 //! Checked after every step:
 //! - contact details are visible to someone if and only if the introduction
-//!   is `introduced`, both people said yes with their own token, nobody
-//!   withdrew, blocked or was erased, and the viewer is one of the two, their
-//!   supporter or a broker for the area;
+//!   is `introduced`, every member said yes with their own token, nobody
+//!   withdrew before it, the viewer's member has not left (ended, blocked or
+//!   was erased), and the viewer is a member, their supporter or a broker
+//!   for the area;
 //! - states only move along the diagram;
 //! - every accepted action yields exactly one transition (one event), and a
-//!   refused one changes nothing.
+//!   refused one changes nothing;
+//! - the requester's side (and in a group every side) never reads a decline
+//!   or an expiry.
 
 use chrono::{DateTime, Duration, Utc};
 use friends_domain::access::{
-    Actor, Command, Parties, Perspective, Refusal, Role, permit, relation, shown_status, shows_contacts,
+    Actor, Command, Party, Perspective, Refusal, Role, ShownStatus, permit, relation, shown_status, shows_contacts,
 };
-use friends_domain::introduction::{Action, IntroductionState, IntroductionStatus, Party, apply, leaving_action};
+use friends_domain::introduction::{
+    Action, IntroductionState, IntroductionStatus, MAX_MEMBERS, MIN_MEMBERS, Member, apply, leaving_action,
+};
 use proptest::prelude::*;
 use uuid::Uuid;
 
 const HOME: &str = "E09000027";
 const AWAY: &str = "E08000003";
 
+/// A caller. Members and supporters are by place (0 is the requester);
+/// places past the group's size are strangers to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
-    Ada,
-    Bea,
-    AdaSupporter,
-    BeaSupporter,
+    Person(usize),
+    SupporterOf(usize),
     Broker,
     BrokerElsewhere,
     Stranger,
     Admin,
 }
 
-const EVERYONE: [Who; 8] = [
-    Who::Ada,
-    Who::Bea,
-    Who::AdaSupporter,
-    Who::BeaSupporter,
-    Who::Broker,
-    Who::BrokerElsewhere,
-    Who::Stranger,
-    Who::Admin,
-];
+fn everyone(members: usize) -> Vec<Who> {
+    let mut all: Vec<Who> = (0..members).map(Who::Person).collect();
+    all.extend((0..members).map(Who::SupporterOf));
+    all.extend([Who::Broker, Who::BrokerElsewhere, Who::Stranger, Who::Admin]);
+    all
+}
 
 #[derive(Debug, Clone, Copy)]
 enum Step {
@@ -56,155 +58,173 @@ enum Step {
     Consent(Who, bool),
     Withdraw(Who),
     End(Who),
-    Block(Who),
-    Erase(Who),
+    Block(usize),
+    Erase(usize),
     Wait(i64),
     Expire,
 }
 
 fn who() -> impl Strategy<Value = Who> {
-    proptest::sample::select(EVERYONE.to_vec())
+    prop_oneof![
+        4 => (0..MAX_MEMBERS).prop_map(Who::Person),
+        2 => (0..MAX_MEMBERS).prop_map(Who::SupporterOf),
+        2 => Just(Who::Broker),
+        1 => Just(Who::BrokerElsewhere),
+        1 => Just(Who::Stranger),
+        1 => Just(Who::Admin),
+    ]
 }
 
 /// Mostly the people who can act, sometimes anyone: random sequences must
 /// reach `introduced` and beyond often, not only bounce off refusals.
-fn mostly(likely: &'static [Who]) -> impl Strategy<Value = Who> {
-    prop_oneof![3 => proptest::sample::select(likely), 1 => who()]
+fn mostly(likely: impl Strategy<Value = Who> + 'static) -> impl Strategy<Value = Who> {
+    prop_oneof![3 => likely, 1 => who()]
+}
+
+fn person() -> impl Strategy<Value = Who> {
+    (0..MAX_MEMBERS).prop_map(Who::Person)
+}
+
+fn side() -> impl Strategy<Value = Who> {
+    prop_oneof![(0..MAX_MEMBERS).prop_map(Who::Person), (0..MAX_MEMBERS).prop_map(Who::SupporterOf)]
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        2 => mostly(&[Who::Ada, Who::AdaSupporter]).prop_map(Step::Request),
-        3 => mostly(&[Who::Broker]).prop_map(Step::Approve),
-        1 => mostly(&[Who::Broker]).prop_map(Step::Decline),
-        4 => (mostly(&[Who::Ada, Who::Bea]), proptest::bool::weighted(0.85)).prop_map(|(who, yes)| Step::Consent(who, yes)),
-        1 => mostly(&[Who::Ada, Who::Bea, Who::AdaSupporter, Who::BeaSupporter]).prop_map(Step::Withdraw),
-        2 => mostly(&[Who::Ada, Who::Bea, Who::AdaSupporter, Who::BeaSupporter]).prop_map(Step::End),
-        1 => proptest::sample::select(vec![Who::Ada, Who::Bea, Who::AdaSupporter, Who::BeaSupporter]).prop_map(Step::Block),
-        1 => proptest::sample::select(vec![Who::Ada, Who::Bea]).prop_map(Step::Erase),
+        2 => mostly(prop_oneof![Just(Who::Person(0)), Just(Who::SupporterOf(0))]).prop_map(Step::Request),
+        3 => mostly(Just(Who::Broker)).prop_map(Step::Approve),
+        1 => mostly(Just(Who::Broker)).prop_map(Step::Decline),
+        8 => (mostly(person()), proptest::bool::weighted(0.93)).prop_map(|(who, yes)| Step::Consent(who, yes)),
+        1 => mostly(side()).prop_map(Step::Withdraw),
+        2 => mostly(side()).prop_map(Step::End),
+        1 => (0..MAX_MEMBERS).prop_map(Step::Block),
+        1 => (0..MAX_MEMBERS).prop_map(Step::Erase),
         1 => (1i64..40).prop_map(Step::Wait),
         1 => Just(Step::Expire),
     ]
 }
 
 struct World {
-    ada: Uuid,
-    bea: Uuid,
+    members: usize,
+    people: Vec<Uuid>,
+    /// One supporter per place, acting for that person.
+    acts_for: Vec<Vec<Uuid>>,
     home: Vec<String>,
     away: Vec<String>,
-    acts_for_ada: Vec<Uuid>,
-    acts_for_bea: Vec<Uuid>,
-    subjects: [Uuid; 8],
 }
 
 impl World {
-    fn new() -> Self {
-        let (ada, bea) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    fn new(members: usize) -> Self {
+        let people: Vec<Uuid> = (0..MAX_MEMBERS as u128).map(|index| Uuid::from_u128(index + 1)).collect();
         Self {
-            ada,
-            bea,
+            members,
+            acts_for: people.iter().map(|person| vec![*person]).collect(),
+            people,
             home: vec![HOME.to_owned()],
             away: vec![AWAY.to_owned()],
-            acts_for_ada: vec![ada],
-            acts_for_bea: vec![bea],
-            subjects: [
-                ada,
-                bea,
-                Uuid::from_u128(3),
-                Uuid::from_u128(4),
-                Uuid::from_u128(5),
-                Uuid::from_u128(6),
-                Uuid::from_u128(7),
-                Uuid::from_u128(8),
-            ],
         }
     }
 
     fn actor(&self, who: Who) -> Actor<'_> {
-        let subject = self.subjects[EVERYONE.iter().position(|one| *one == who).unwrap_or(0)];
-        let (role, acts_for, authorities): (Role, &[Uuid], &[String]) = match who {
-            Who::Ada | Who::Bea | Who::Stranger => (Role::Member, &[], &[]),
-            Who::AdaSupporter => (Role::Supporter, &self.acts_for_ada, &[]),
-            Who::BeaSupporter => (Role::Supporter, &self.acts_for_bea, &[]),
-            Who::Broker => (Role::Broker, &[], &self.home),
-            Who::BrokerElsewhere => (Role::Broker, &[], &self.away),
-            Who::Admin => (Role::Admin, &[], &[]),
+        let (role, subject, acts_for, authorities): (Role, u128, &[Uuid], &[String]) = match who {
+            Who::Person(index) => (Role::Member, index as u128 + 1, &[], &[]),
+            Who::SupporterOf(index) => (Role::Supporter, 100 + index as u128, &self.acts_for[index], &[]),
+            Who::Broker => (Role::Broker, 200, &[], &self.home),
+            Who::BrokerElsewhere => (Role::Broker, 201, &[], &self.away),
+            Who::Stranger => (Role::Member, 202, &[], &[]),
+            Who::Admin => (Role::Admin, 203, &[], &[]),
         };
-        Actor { role, subject, acts_for, authorities }
+        Actor { role, subject: Uuid::from_u128(subject), acts_for, authorities }
     }
 
-    fn parties(&self) -> Parties<'_> {
-        Parties { requester: self.ada, recipient: self.bea, requester_authority: HOME, recipient_authority: HOME }
+    fn parties(&self) -> Vec<Party<'static>> {
+        self.people[..self.members].iter().map(|person| Party { person: *person, authority: HOME }).collect()
+    }
+
+    /// The member a caller is, or supports, if any.
+    fn member_of(&self, who: Who) -> Option<Member> {
+        match who {
+            Who::Person(index) | Who::SupporterOf(index) if index < self.members => Member::at(index),
+            _ => None,
+        }
     }
 }
 
-/// One introduction between Ada (requester) and Bea, as the service keeps it.
+/// One introduction among the world's members, as the service keeps it.
 #[derive(Debug, Clone)]
 struct Introduction {
     state: IntroductionState,
     approved: bool,
-    closed_by: Option<Party>,
+    closed_by: Option<Member>,
     events: usize,
     /// Who said yes with their own member token (tracked here, not by the
     /// rules under test).
-    personal_yes: [bool; 2],
-    /// Someone withdrew, blocked or was erased while it was open.
-    left: bool,
-}
-
-/// Whether a member token of `who` is the person themselves for `party`.
-fn personal(who: Who, party: Party) -> bool {
-    matches!((who, party), (Who::Ada, Party::Requester) | (Who::Bea, Party::Recipient))
+    personal_yes: Vec<bool>,
+    /// Who left (ended, withdrew, blocked or was erased).
+    left: Vec<bool>,
+    /// Someone withdrew before the introduction.
+    withdrawn: bool,
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(10_000))]
 
     #[test]
-    fn contacts_show_only_after_two_personal_yeses_and_states_follow_the_diagram(
-        steps in proptest::collection::vec(step(), 1..30),
+    fn contacts_show_only_after_every_personal_yes_and_states_follow_the_diagram(
+        members in MIN_MEMBERS..=MAX_MEMBERS,
+        steps in proptest::collection::vec(step(), 1..60),
     ) {
-        let world = World::new();
+        let world = World::new(members);
+        let parties = world.parties();
         let mut now = DateTime::<Utc>::UNIX_EPOCH;
         let mut current: Option<Introduction> = None;
-        let mut blocked = false;
-        let mut erased = false;
+        // A block or an erasure keeps these people out of any new request.
+        let mut gone = vec![false; members];
         for step in steps {
             let before = current.clone();
             match step {
                 Step::Request(who) => {
-                    // Who may ask for Ada: herself, her supporter, a broker
-                    // for her area (admins never).
-                    let may = matches!(who, Who::Ada | Who::AdaSupporter | Who::Broker);
+                    // Who may ask for the requester: herself, her supporter,
+                    // a broker for her area (admins never).
+                    let may = matches!(who, Who::Person(0) | Who::SupporterOf(0) | Who::Broker);
                     let open = current.as_ref().is_some_and(|intro| intro.state.status.is_open());
-                    if may && !open && !blocked && !erased {
-                        let asked_personally = who == Who::Ada;
+                    if may && !open && !gone.iter().any(|gone| *gone) {
+                        let asked_personally = who == Who::Person(0);
+                        let state = IntroductionState::new(members, asked_personally, now)
+                            .ok_or_else(|| TestCaseError::fail("a valid member count"))?;
+                        let mut personal_yes = vec![false; members];
+                        personal_yes[0] = asked_personally;
                         current = Some(Introduction {
-                            state: IntroductionState::new(asked_personally, now),
+                            state,
                             approved: false,
                             closed_by: None,
                             events: 1,
-                            personal_yes: [asked_personally, false],
-                            left: false,
+                            personal_yes,
+                            left: vec![false; members],
+                            withdrawn: false,
                         });
                     }
                 }
-                Step::Block(who) | Step::Erase(who) => {
-                    // Both withdraw (or end) every open introduction between
-                    // the two, on the blocker's or erased person's behalf.
-                    let side = if matches!(who, Who::Ada | Who::AdaSupporter) { Party::Requester } else { Party::Recipient };
+                Step::Block(index) | Step::Erase(index) => {
+                    // The member leaves every open introduction they are in,
+                    // on their own behalf.
+                    let Some(member) = Member::at(index).filter(|_| index < members) else { continue };
                     if let Some(intro) = current.as_mut()
-                        && let Some(action) = leaving_action(intro.state.status)
+                        && !intro.left[index]
+                        && let Some(action) = leaving_action(intro.state.status, member)
                     {
                         let (next, transition) = apply(intro.state, action, now)
                             .map_err(|error| TestCaseError::fail(error.to_string()))?;
                         prop_assert!(transition.from.may_become(transition.to));
+                        intro.withdrawn |= matches!(action, Action::Withdraw { .. });
                         intro.state = next;
                         intro.events += 1;
-                        intro.left = true;
-                        intro.closed_by = Some(side);
+                        intro.left[index] = true;
+                        if next.status.is_final() {
+                            intro.closed_by = Some(member);
+                        }
                     }
-                    if matches!(step, Step::Block(_)) { blocked = true } else { erased = true }
+                    gone[index] = true;
                 }
                 Step::Wait(days) => now += Duration::days(days),
                 Step::Expire => {
@@ -223,39 +243,57 @@ proptest! {
                         Step::Consent(..) => Command::Consent,
                         _ => Command::Leave,
                     };
-                    let relation = relation(world.actor(who), world.parties());
+                    let relation = relation(world.actor(who), &parties);
                     let outcome = permit(relation, intro.approved, command);
-                    let Ok(party) = outcome else {
+                    let Ok(member) = outcome else {
                         // Refused before the state machine: nothing changes.
                         if outcome == Err(Refusal::NotFound) {
-                            prop_assert!(matches!(who, Who::BrokerElsewhere | Who::Stranger)
-                                || (!intro.approved && matches!(who, Who::Bea | Who::BeaSupporter)));
+                            let outsider = world.member_of(who).is_none()
+                                && !matches!(who, Who::Broker | Who::Admin);
+                            let unapproved_other = !intro.approved
+                                && world.member_of(who).is_some_and(|member| !member.is_requester());
+                            prop_assert!(outsider || unapproved_other, "{:?} got not-found", who);
                         }
                         continue;
                     };
-                    let action = match step {
-                        Step::Approve(_) => Action::Approve,
-                        Step::Decline(_) => Action::BrokerDecline,
-                        Step::Consent(_, accept) => Action::Consent { party: party.unwrap_or(Party::Requester), accept },
-                        Step::Withdraw(_) => Action::Withdraw,
-                        _ => Action::End,
+                    prop_assert_eq!(member, world.member_of(who).filter(|_| command != Command::Approve && command != Command::Decline));
+                    let action = match (step, member) {
+                        (Step::Approve(_), _) => Action::Approve,
+                        (Step::Decline(_), _) => Action::BrokerDecline,
+                        (Step::Consent(_, accept), Some(member)) => Action::Consent { member, accept },
+                        (Step::Withdraw(_), Some(member)) => Action::Withdraw { member },
+                        (_, Some(member)) => Action::End { member },
+                        (_, None) => return Err(TestCaseError::fail("a member's command without a member")),
                     };
                     if let Ok((next, transition)) = apply(intro.state, action, now) {
                         prop_assert_eq!(transition.from, intro.state.status);
                         prop_assert_eq!(transition.to, next.status);
                         prop_assert!(transition.from.may_become(transition.to), "{:?}", transition);
-                        if let Action::Consent { party, accept: true } = action {
-                            prop_assert!(personal(who, party), "{:?} consented for {:?}", who, party);
-                            intro.personal_yes[usize::from(party == Party::Recipient)] = true;
-                        }
-                        if action == Action::Approve {
-                            intro.approved = true;
-                        }
-                        if matches!(action, Action::Withdraw | Action::End | Action::Consent { accept: false, .. }) {
-                            intro.closed_by = party;
-                        }
-                        if action == Action::Withdraw {
-                            intro.left = true;
+                        match action {
+                            Action::Consent { member, accept: true } => {
+                                prop_assert_eq!(who, Who::Person(member.index()), "consent given for someone else");
+                                intro.personal_yes[member.index()] = true;
+                            }
+                            Action::Consent { member, accept: false } if next.status.is_final() => {
+                                intro.closed_by = Some(member);
+                                if next.status == IntroductionStatus::Withdrawn {
+                                    intro.left[member.index()] = true;
+                                    intro.withdrawn = true;
+                                }
+                            }
+                            Action::Withdraw { member } => {
+                                intro.closed_by = Some(member);
+                                intro.left[member.index()] = true;
+                                intro.withdrawn = true;
+                            }
+                            Action::End { member } => {
+                                intro.left[member.index()] = true;
+                                if next.status.is_final() {
+                                    intro.closed_by = Some(member);
+                                }
+                            }
+                            Action::Approve => intro.approved = true,
+                            _ => {}
                         }
                         intro.state = next;
                         intro.events += 1;
@@ -271,18 +309,24 @@ proptest! {
             let Some(intro) = &current else { continue };
             let status = intro.state.status;
             let truly_introduced = status == IntroductionStatus::Introduced
-                && intro.personal_yes == [true, true]
-                && !intro.left && !blocked && !erased;
-            for viewer in EVERYONE {
-                let perspective = relation(world.actor(viewer), world.parties()).perspective(intro.approved);
-                let sees = perspective.is_some_and(|perspective| shows_contacts(status, perspective));
-                let entitled = matches!(viewer, Who::Ada | Who::Bea | Who::AdaSupporter | Who::BeaSupporter | Who::Broker);
+                && intro.personal_yes.iter().all(|yes| *yes)
+                && !intro.withdrawn
+                && intro.left.iter().filter(|left| !**left).count() >= MIN_MEMBERS;
+            for viewer in everyone(members) {
+                let perspective = relation(world.actor(viewer), &parties).perspective(intro.approved);
+                let viewer_left = world.member_of(viewer).is_some_and(|member| intro.left[member.index()]);
+                let sees = perspective.is_some_and(|perspective| shows_contacts(status, perspective, viewer_left));
+                let entitled = matches!(viewer, Who::Broker)
+                    || world.member_of(viewer).is_some_and(|member| !intro.left[member.index()]);
                 prop_assert_eq!(sees, truly_introduced && entitled, "{:?} in {:?}", viewer, intro);
-                // The requester's side never reads a decline or an expiry.
-                if perspective == Some(Perspective::Side(Party::Requester)) {
-                    let shown = shown_status(status, intro.closed_by, Perspective::Side(Party::Requester));
-                    prop_assert!(!matches!(shown, friends_domain::access::ShownStatus::Declined
-                        | friends_domain::access::ShownStatus::Expired));
+                // The requester's side, and in a group every side, never
+                // reads someone else's decline or an expiry.
+                if let Some(Perspective::Side(member)) = perspective
+                    && (member.is_requester() || members > 2)
+                    && intro.closed_by != Some(member)
+                {
+                    let shown = shown_status(status, intro.closed_by, Perspective::Side(member), members);
+                    prop_assert!(!matches!(shown, ShownStatus::Declined | ShownStatus::Expired), "{:?} reads {:?}", viewer, shown);
                 }
             }
         }

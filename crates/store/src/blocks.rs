@@ -5,12 +5,9 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::change_log::{self, ChangedEntity, Operation};
 use crate::entities::blocks;
-use crate::people::{append_entity_change, stored_precision};
-use crate::{Store, StoreError};
-
-/// Change-log entity of blocks.
-pub const BLOCK_ENTITY: &str = "block";
+use crate::{Store, StoreError, stored_precision};
 
 /// A block as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,8 +69,8 @@ impl Store {
             removed_at: Set(None),
         };
         blocks::Entity::insert(row).exec_without_returning(&transaction).await?;
-        append_entity_change(&transaction, BLOCK_ENTITY, id, "created", now).await?;
-        crate::introductions::leave_all(&transaction, blocker, Some(blocked), actor, now).await?;
+        change_log::append(&transaction, ChangedEntity::Block, id, Operation::Created, now).await?;
+        crate::introductions::transitions::leave_all(&transaction, blocker, Some(blocked), actor, now).await?;
         transaction.commit().await?;
         Ok(StoredBlock { id, blocker, blocked, created_at: now, removed_at: None })
     }
@@ -97,7 +94,7 @@ impl Store {
         if result.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        append_entity_change(&transaction, BLOCK_ENTITY, id, "removed", now).await?;
+        change_log::append(&transaction, ChangedEntity::Block, id, Operation::Removed, now).await?;
         transaction.commit().await?;
         Ok(())
     }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
 
 use crate::entities::idempotency_keys;
-use crate::people::stored_precision;
+use crate::stored_precision;
 use crate::{Store, StoreError};
 
 /// A stored answer.

@@ -1,4 +1,5 @@
-//! Finding Friends store: people and the change log, over SQLite (the
+//! Finding Friends store: people, blocks, introductions with members,
+//! reports and the change log, over SQLite (the
 //! embedded default) or PostgreSQL (production), through one sea-orm API.
 //!
 //! Invariants:
@@ -17,23 +18,28 @@
 //!   database and its WAL) once [`Store::erase_person`] returns.
 
 mod blocks;
+mod change_log;
 mod connect;
 mod entities;
 mod error;
 mod idempotency;
 mod introductions;
 mod people;
+mod reports;
 
-pub use blocks::{BLOCK_ENTITY, StoredBlock};
+pub use blocks::StoredBlock;
+pub use change_log::{Change, ChangeRecord, ChangedEntity, Operation};
 pub use connect::Backend;
 pub use error::StoreError;
 pub use idempotency::{Reservation, StoredAnswer};
 pub use introductions::{
-    Decision, EventActor, INTRODUCTION_ENTITY, IntroductionFilter, IntroductionPair, NewIntroduction, QueueItem,
-    REPORT_ENTITY, Refused, RequestLimits, RequestRefusal, StoredEvent, StoredIntroduction, StoredReport,
+    Decision, EventActor, IntroductionFilter, IntroductionLinks, NewIntroduction, QueueItem, Refused, RequestLimits,
+    RequestRefusal, StoredEvent, StoredIntroduction, StoredMember,
 };
-pub use people::{Change, ChangeRecord, PERSON_ENTITY, StoredPerson};
+pub use people::StoredPerson;
+pub use reports::StoredReport;
 
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::DatabaseConnection;
 
 /// The database, opened and migrated.
@@ -48,4 +54,10 @@ impl Store {
     pub fn backend(&self) -> Backend {
         self.backend
     }
+}
+
+/// Timestamps are kept to the microsecond, PostgreSQL's precision, so that
+/// what a write returns equals what a later read returns on every backend.
+pub(crate) fn stored_precision(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.trunc_subsecs(6)
 }

@@ -1,13 +1,14 @@
 //! People: create, read, optimistic update, erase, and the change history.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use friends_domain::person::{Contact, Contribution, PersonRecord, Preferences, ProfileStatus};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::entities::{change_log, people};
-use crate::{Store, StoreError};
+use crate::change_log::{self, ChangeRecord, ChangedEntity, Operation};
+use crate::entities::people;
+use crate::{Store, StoreError, stored_precision};
 
 /// A person as stored: the validated record and its bookkeeping.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,34 +24,6 @@ pub struct StoredPerson {
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
-
-/// One change-log row, as index tailers read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    /// Position in the log (commit order).
-    pub seq: i64,
-    /// `person` or `block`.
-    pub entity: String,
-    /// The person or block changed.
-    pub entity_id: Uuid,
-    /// `created`, `updated`, `erased` (people) or `created`, `removed`
-    /// (blocks).
-    pub operation: String,
-}
-
-/// One change-log row about an entity.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ChangeRecord {
-    /// Position in the log.
-    pub seq: i64,
-    /// `created`, `updated` or `erased`.
-    pub operation: String,
-    /// When it was committed.
-    pub recorded_at: DateTime<Utc>,
-}
-
-/// Change-log entity of people.
-pub const PERSON_ENTITY: &str = "person";
 
 impl Store {
     /// Creates a person with `id`. Fails with `AlreadyExists` if the id is
@@ -71,7 +44,7 @@ impl Store {
                 _ => StoreError::from(error),
             });
         }
-        append_change(&transaction, id, "created", now).await?;
+        change_log::append(&transaction, ChangedEntity::Person, id, Operation::Created, now).await?;
         transaction.commit().await?;
         Ok(StoredPerson { id, version: 1, record: record.clone(), created_at: now, updated_at: now })
     }
@@ -84,8 +57,8 @@ impl Store {
         for chunk in people.chunks(200) {
             let rows = chunk.iter().map(|(id, record)| to_row(*id, 1, record, now, now));
             people::Entity::insert_many(rows).exec_without_returning(&transaction).await?;
-            let changes = chunk.iter().map(|(id, _)| change_row(PERSON_ENTITY, *id, "created", now));
-            change_log::Entity::insert_many(changes).exec_without_returning(&transaction).await?;
+            let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
+            change_log::append_many(&transaction, ChangedEntity::Person, &ids, Operation::Created, now).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -151,9 +124,9 @@ impl Store {
         }
         if current.authority_code != record.authority_code {
             // Brokers follow the person to their new area.
-            crate::introductions::move_authority(&transaction, id, &record.authority_code).await?;
+            crate::introductions::erasure::move_authority(&transaction, id, &record.authority_code).await?;
         }
-        append_change(&transaction, id, "updated", now).await?;
+        change_log::append(&transaction, ChangedEntity::Person, id, Operation::Updated, now).await?;
         transaction.commit().await?;
         Ok(StoredPerson {
             id,
@@ -185,8 +158,8 @@ impl Store {
         }
         // Anybody can leave at any moment: their requests end with them, and
         // the text about them goes; the event skeleton stays.
-        crate::introductions::leave_all(&transaction, id, None, actor, now).await?;
-        crate::introductions::redact_person(&transaction, id, now).await?;
+        crate::introductions::transitions::leave_all(&transaction, id, None, actor, now).await?;
+        crate::introductions::erasure::redact_person(&transaction, id, now).await?;
         // Who they blocked, and who blocked them, is about them too.
         crate::entities::blocks::Entity::delete_many()
             .filter(
@@ -197,38 +170,14 @@ impl Store {
             .exec(&transaction)
             .await?;
         crate::idempotency::erase_person_keys(&transaction, id).await?;
-        append_change(&transaction, id, "erased", now).await?;
+        change_log::append(&transaction, ChangedEntity::Person, id, Operation::Erased, now).await?;
         transaction.commit().await?;
         self.checkpoint_wal().await
     }
 
     /// Every change-log row about the person, oldest first.
     pub async fn person_changes(&self, id: Uuid) -> Result<Vec<ChangeRecord>, StoreError> {
-        let rows = change_log::Entity::find()
-            .filter(change_log::Column::Entity.eq(PERSON_ENTITY))
-            .filter(change_log::Column::EntityId.eq(id))
-            .order_by_asc(change_log::Column::Seq)
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| ChangeRecord { seq: row.seq, operation: row.operation, recorded_at: row.recorded_at })
-            .collect())
-    }
-
-    /// Up to `limit` changes after `after_seq`, in `seq` (= commit) order.
-    pub async fn changes_since(&self, after_seq: i64, limit: u64) -> Result<Vec<Change>, StoreError> {
-        use sea_orm::QuerySelect;
-        let rows = change_log::Entity::find()
-            .filter(change_log::Column::Seq.gt(after_seq))
-            .order_by_asc(change_log::Column::Seq)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| Change { seq: row.seq, entity: row.entity, entity_id: row.entity_id, operation: row.operation })
-            .collect())
+        self.changes_of(ChangedEntity::Person, id).await
     }
 
     /// The people with these ids that exist now (erased ones are absent).
@@ -252,50 +201,6 @@ impl Store {
             query = query.filter(people::Column::Id.gt(after));
         }
         query.all(&self.db).await?.into_iter().map(from_row).collect()
-    }
-
-    /// The highest change-log `seq`, or 0 for an empty log.
-    pub async fn last_change_seq(&self) -> Result<i64, StoreError> {
-        let newest = change_log::Entity::find().order_by_desc(change_log::Column::Seq).one(&self.db).await?;
-        Ok(newest.map_or(0, |row| row.seq))
-    }
-}
-
-/// Timestamps are kept to the microsecond, PostgreSQL's precision, so that
-/// what a write returns equals what a later read returns on every backend.
-pub(crate) fn stored_precision(now: DateTime<Utc>) -> DateTime<Utc> {
-    now.trunc_subsecs(6)
-}
-
-async fn append_change(
-    transaction: &impl ConnectionTrait,
-    id: Uuid,
-    operation: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    append_entity_change(transaction, PERSON_ENTITY, id, operation, now).await
-}
-
-/// Appends a change-log row for any entity, inside the caller's write
-/// transaction.
-pub(crate) async fn append_entity_change(
-    transaction: &impl ConnectionTrait,
-    entity: &str,
-    id: Uuid,
-    operation: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    change_log::Entity::insert(change_row(entity, id, operation, now)).exec_without_returning(transaction).await?;
-    Ok(())
-}
-
-fn change_row(entity: &str, id: Uuid, operation: &str, now: DateTime<Utc>) -> change_log::ActiveModel {
-    change_log::ActiveModel {
-        seq: sea_orm::ActiveValue::NotSet,
-        entity: Set(entity.to_owned()),
-        entity_id: Set(id),
-        operation: Set(operation.to_owned()),
-        recorded_at: Set(now),
     }
 }
 

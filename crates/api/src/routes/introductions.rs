@@ -34,7 +34,7 @@ pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid
 /// `GET /v1/introductions/{id}/events`.
 pub async fn events(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let items = state.introductions().events(&caller, *id).await?;
-    Ok(HttpResponse::Ok().json(crate::introductions::Page { items, next_cursor: None }))
+    Ok(HttpResponse::Ok().json(crate::pages::Page { items, next_cursor: None }))
 }
 
 /// `POST /v1/introductions/{id}/approve`.

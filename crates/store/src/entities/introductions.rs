@@ -1,4 +1,5 @@
-//! The `introductions` table: one row per request, its current state.
+//! The `introductions` table: one row per request, its current state (its
+//! members are in `introduction_members`).
 
 use sea_orm::entity::prelude::*;
 
@@ -10,19 +11,13 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub version: i64,
-    pub requester: Uuid,
-    pub recipient: Uuid,
-    pub requester_authority: String,
-    pub recipient_authority: String,
     pub created_by: Uuid,
     pub created_by_role: String,
     pub status: String,
     pub message: Option<String>,
     pub reasons: Json,
     pub flags: Json,
-    pub requester_consent: String,
-    pub recipient_consent: String,
-    pub closed_by: Option<String>,
+    pub closed_by_member: Option<i16>,
     pub approved_at: Option<DateTimeUtc>,
     pub declined_at: Option<DateTimeUtc>,
     pub last_action_at: DateTimeUtc,

@@ -6,6 +6,7 @@ pub mod change_log;
 pub mod event_notes;
 pub mod idempotency_keys;
 pub mod introduction_events;
+pub mod introduction_members;
 pub mod introductions;
 pub mod people;
 pub mod reports;

@@ -1,0 +1,108 @@
+//! What the introduction routes accept: bodies, queries, and their limits.
+
+use friends_domain::FieldError;
+use friends_domain::access::ShownStatus;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::errors::ApiError;
+
+/// Longest request message, in characters.
+pub const MESSAGE_MAX_CHARS: usize = 500;
+/// Longest broker note or decline reason.
+pub const NOTE_MAX_CHARS: usize = 1000;
+/// Longest `supported_by`.
+pub const SUPPORTED_BY_MAX_CHARS: usize = 100;
+
+/// Body of `POST /v1/introductions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestInput {
+    /// The requester.
+    pub from: Uuid,
+    /// The person asked about.
+    pub to: Uuid,
+    /// Optional message, at most 500 characters.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// Body of `/approve`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveInput {
+    /// A note for other brokers.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Body of `/decline`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineInput {
+    /// Why (brokers only ever see it).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A person's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentDecision {
+    /// Yes.
+    Accept,
+    /// No.
+    Decline,
+}
+
+/// Body of `/consent`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentInput {
+    /// `accept` or `decline`.
+    pub decision: ConsentDecision,
+    /// Who helped, if anyone ("my sister", "my advocate").
+    #[serde(default)]
+    pub supported_by: Option<String>,
+}
+
+/// Body of `/withdraw` and `/end`: nothing is needed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveInput {}
+
+/// Query of the list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only introductions involving this person.
+    pub person: Option<Uuid>,
+    /// Only this status (as the caller sees it).
+    pub status: Option<String>,
+    /// Page size.
+    pub limit: Option<crate::errors::PageLimit>,
+    /// From a previous page.
+    pub cursor: Option<String>,
+}
+
+/// Query of the queue.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    /// One of the broker's authorities (default: all of them).
+    pub authority: Option<String>,
+    /// Page size.
+    pub limit: Option<crate::errors::PageLimit>,
+    /// From a previous page.
+    pub cursor: Option<String>,
+}
+
+pub(super) fn parse_shown_status(value: &str) -> Result<ShownStatus, ApiError> {
+    serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(|_| {
+        ApiError::Validation(vec![FieldError::new(
+            "status",
+            "unknown_status",
+            "One of pending_review, awaiting_consent, introduced, ended, declined, withdrawn, expired, not_going_ahead.",
+        )])
+    })
+}

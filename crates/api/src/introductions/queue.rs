@@ -1,0 +1,78 @@
+//! The broker queue: requests waiting for review and open reports, oldest
+//! first, with how long each has waited.
+
+use friends_domain::access::{Perspective, Role};
+use friends_store::QueueItem;
+use serde::Serialize;
+
+use super::{IntroductionView, Introductions, QueueQuery};
+use crate::auth::Caller;
+use crate::errors::{ApiError, page_limit};
+use crate::pages::{DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, encode_cursor, waited_in_words};
+
+/// One item of the broker queue.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum QueueItemView {
+    /// A request to review.
+    Introduction {
+        /// How long it has waited, in seconds.
+        waiting_seconds: i64,
+        /// The same in words.
+        waiting: String,
+        /// The request, as brokers see it.
+        #[serde(flatten)]
+        introduction: Box<IntroductionView>,
+    },
+    /// A safeguarding report.
+    Report {
+        /// How long it has waited, in seconds.
+        waiting_seconds: i64,
+        /// The same in words.
+        waiting: String,
+        /// The report.
+        #[serde(flatten)]
+        report: crate::reports::ReportView,
+    },
+}
+
+impl Introductions<'_> {
+    /// `GET /v1/broker/queue?authority=&cursor=&limit=`: oldest first.
+    pub async fn queue(&self, caller: &Caller, query: QueueQuery) -> Result<Page<QueueItemView>, ApiError> {
+        let limit = page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
+        let authorities = match (caller.role, query.authority) {
+            (Role::Broker, None) => caller.authorities.clone(),
+            (Role::Broker, Some(authority)) if caller.covers(&authority) => vec![authority],
+            (Role::Broker, Some(_)) => {
+                return Err(ApiError::Forbidden {
+                    code: "outside_authority",
+                    detail: "Brokers see the queues of the authorities they cover.",
+                });
+            }
+            (Role::Member | Role::Supporter | Role::Admin, _) => {
+                return Err(ApiError::Forbidden { code: "broker_only", detail: "The queue is for brokers." });
+            }
+        };
+        let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+        let rows = self.store.broker_queue(&authorities, after, limit as u64 + 1).await?;
+        let more = rows.len() > limit;
+        let mut items = Vec::with_capacity(limit);
+        for row in rows.iter().take(limit) {
+            let (created_at, _) = row.key();
+            let waiting_seconds = (self.now - created_at).num_seconds().max(0);
+            let waiting = waited_in_words(waiting_seconds);
+            items.push(match row {
+                QueueItem::Introduction(introduction) => QueueItemView::Introduction {
+                    waiting_seconds,
+                    waiting,
+                    introduction: Box::new(self.view_as(introduction, Perspective::Broker, true).await?),
+                },
+                QueueItem::Report(report) => {
+                    QueueItemView::Report { waiting_seconds, waiting, report: crate::reports::ReportView::of(report) }
+                }
+            });
+        }
+        let next_cursor = more.then(|| rows.get(limit - 1).map(QueueItem::key)).flatten();
+        Ok(Page { items, next_cursor: next_cursor.map(|(at, id)| encode_cursor(at, id)) })
+    }
+}

@@ -1,0 +1,80 @@
+//! The broker queue: requests waiting for review and open reports in the
+//! broker's authorities, oldest first.
+
+use chrono::{DateTime, Utc};
+use friends_domain::introduction::IntroductionStatus;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::{StoredIntroduction, in_authorities, with_members};
+use crate::entities::{introductions, reports};
+use crate::reports::{OPEN, StoredReport, report_from_row};
+use crate::{Store, StoreError};
+
+/// One item of the broker queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueItem {
+    /// A request waiting for review.
+    Introduction(StoredIntroduction),
+    /// An open report.
+    Report(StoredReport),
+}
+
+impl QueueItem {
+    /// The queue's order key: oldest first, then id.
+    pub fn key(&self) -> (DateTime<Utc>, Uuid) {
+        match self {
+            Self::Introduction(introduction) => (introduction.created_at, introduction.id),
+            Self::Report(report) => (report.created_at, report.id),
+        }
+    }
+}
+
+impl Store {
+    /// The broker queue for `authorities`: requests waiting for review and
+    /// open reports, oldest first, after the keyset `after`.
+    pub async fn broker_queue(
+        &self,
+        authorities: &[String],
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u64,
+    ) -> Result<Vec<QueueItem>, StoreError> {
+        let mut requests = introductions::Entity::find()
+            .filter(introductions::Column::Status.eq(IntroductionStatus::PendingReview.as_str()))
+            .filter(in_authorities(authorities));
+        let mut open_reports = reports::Entity::find()
+            .filter(reports::Column::Status.eq(OPEN))
+            .filter(reports::Column::AboutAuthority.is_in(authorities.iter().cloned()));
+        if let Some((created_at, id)) = after {
+            requests = requests.filter(
+                Condition::any().add(introductions::Column::CreatedAt.gt(created_at)).add(
+                    Condition::all()
+                        .add(introductions::Column::CreatedAt.eq(created_at))
+                        .add(introductions::Column::Id.gt(id)),
+                ),
+            );
+            open_reports =
+                open_reports.filter(Condition::any().add(reports::Column::CreatedAt.gt(created_at)).add(
+                    Condition::all().add(reports::Column::CreatedAt.eq(created_at)).add(reports::Column::Id.gt(id)),
+                ));
+        }
+        let requests = requests
+            .order_by_asc(introductions::Column::CreatedAt)
+            .order_by_asc(introductions::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let open_reports = open_reports
+            .order_by_asc(reports::Column::CreatedAt)
+            .order_by_asc(reports::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let mut items = Vec::with_capacity(requests.len() + open_reports.len());
+        items.extend(with_members(&self.db, requests).await?.into_iter().map(QueueItem::Introduction));
+        items.extend(open_reports.into_iter().map(|row| QueueItem::Report(report_from_row(row))));
+        items.sort_by_key(QueueItem::key);
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(items)
+    }
+}
