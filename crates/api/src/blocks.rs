@@ -2,7 +2,7 @@
 //! suggestions or search, and the blocked person is told nothing.
 
 use chrono::{DateTime, Utc};
-use friends_domain::FieldError;
+use friends_domain::{FieldCode, FieldError};
 use friends_store::{Store, StoredBlock};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -65,7 +65,7 @@ pub async fn create(
     if input.blocker == input.blocked {
         return Err(ApiError::Validation(vec![FieldError::new(
             "blocked",
-            "same_person",
+            FieldCode::SamePerson,
             "A person cannot block themselves.",
         )]));
     }

@@ -90,11 +90,11 @@ async fn read_bytes(request: HttpRequest, mut payload: Payload) -> Result<web::B
         .and_then(|value| value.parse::<u64>().ok())
         .is_some_and(|length| length > JSON_BODY_LIMIT as u64);
     if too_large {
-        return Err(ApiError::PayloadTooLarge);
+        return Err(ApiError::PayloadTooLarge { limit: JSON_BODY_LIMIT });
     }
     web::Bytes::from_request(&request, &mut payload).await.map_err(|error| {
         match error.as_response_error().status_code() {
-            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: JSON_BODY_LIMIT },
             _ => ApiError::MalformedJson,
         }
     })

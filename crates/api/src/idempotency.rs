@@ -116,7 +116,7 @@ pub async fn idempotency(
     let caller = format!("{:?}:{}", caller.role, caller.subject).to_ascii_lowercase();
     let body = match request.extract::<web::Bytes>().await {
         Ok(body) => body,
-        Err(_) => return Ok(answer_with(request, ApiError::PayloadTooLarge)),
+        Err(_) => return Ok(answer_with(request, ApiError::PayloadTooLarge { limit: crate::body::JSON_BODY_LIMIT })),
     };
     let print = fingerprint(request.method(), request.path(), &body);
     request.set_payload(Payload::from(body));

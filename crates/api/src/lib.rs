@@ -30,6 +30,7 @@ pub mod pages;
 pub mod people;
 pub mod reference;
 pub mod reports;
+pub mod request_id;
 pub mod routes;
 pub mod search;
 pub mod startup;

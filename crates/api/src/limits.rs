@@ -8,10 +8,9 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 
-use crate::errors::problem_response;
+use crate::errors::{ErrorCode, problem_response};
 
 /// Longest request target (path and query), in bytes.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
@@ -27,25 +26,20 @@ pub async fn limit_request_head(
     let header_bytes: usize =
         request.headers().iter().map(|(name, value)| name.as_str().len() + value.as_bytes().len()).sum();
     let refusal = if uri_bytes > MAX_URI_BYTES {
-        Some((StatusCode::URI_TOO_LONG, "uri_too_long", format!("The address is limited to {MAX_URI_BYTES} bytes.")))
+        Some((ErrorCode::UriTooLong, format!("The address is limited to {MAX_URI_BYTES} bytes.")))
     } else if header_bytes > MAX_HEADER_BYTES {
-        Some((
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
-            format!("Headers are limited to {MAX_HEADER_BYTES} bytes in all."),
-        ))
+        Some((ErrorCode::HeadersTooLarge, format!("Headers are limited to {MAX_HEADER_BYTES} bytes in all.")))
     } else if empty_query_parameter(&request) {
         Some((
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             "A query parameter is empty. Leave it out instead (only q may be empty).".to_owned(),
         ))
     } else {
         None
     };
-    if let Some((status, code, detail)) = refusal {
+    if let Some((code, detail)) = refusal {
         let (request, _) = request.into_parts();
-        return Ok(ServiceResponse::new(request, problem_response(status, code, detail, &[])));
+        return Ok(ServiceResponse::new(request, problem_response(None, code, detail, &[])));
     }
     Ok(next.call(request).await?.map_into_boxed_body())
 }

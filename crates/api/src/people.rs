@@ -13,7 +13,7 @@ use friends_store::{ChangeRecord, Store, StoreError, StoredPerson};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
-use crate::errors::{ApiError, page_limit, parse_body};
+use crate::errors::{ApiError, ErrorCode, page_limit, parse_body};
 use crate::indexes::Indexes;
 
 /// Suggestions returned when no `limit` is given.
@@ -93,7 +93,7 @@ impl People<'_> {
     fn check_broker_area(caller: &Caller, record: &PersonRecord) -> Result<(), ApiError> {
         if caller.role == Role::Broker && !caller.covers(&record.authority_code) {
             return Err(ApiError::Forbidden {
-                code: "outside_authority",
+                code: ErrorCode::OutsideAuthority,
                 detail: "Brokers may only keep profiles in the authorities they cover.",
             });
         }

@@ -3,15 +3,15 @@
 //! the reporter sees it in their export.
 
 use chrono::{DateTime, Utc};
-use friends_domain::FieldError;
 use friends_domain::access::Role;
 use friends_domain::text::check_text;
+use friends_domain::{FieldCode, FieldError};
 use friends_store::{Store, StoredReport};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::errors::{ApiError, parse_body, parse_optional_body};
+use crate::errors::{ApiError, ErrorCode, parse_body, parse_optional_body};
 use crate::input::optional_text;
 
 /// Longest reason, in characters.
@@ -83,7 +83,7 @@ pub async fn create(
     let input: ReportInput = parse_body(body)?;
     if caller.role == Role::Admin {
         return Err(ApiError::Forbidden {
-            code: "role_not_allowed",
+            code: ErrorCode::RoleNotAllowed,
             detail: "Reports are raised by members, their supporters or brokers.",
         });
     }
@@ -98,7 +98,7 @@ pub async fn create(
     if input.reporter == input.about {
         return Err(ApiError::Validation(vec![FieldError::new(
             "about",
-            "same_person",
+            FieldCode::SamePerson,
             "A report is about someone else.",
         )]));
     }
@@ -126,7 +126,7 @@ pub async fn resolve(
     }
     if report.status != "open" {
         return Err(ApiError::Conflict {
-            code: "invalid_transition",
+            code: ErrorCode::InvalidTransition,
             detail: "The report is already resolved.".into(),
         });
     }

@@ -2,15 +2,15 @@
 //! from the matcher. Members search around their own area only; the scope
 //! comes from the token and the profile, never from the query.
 
-use friends_domain::FieldError;
 use friends_domain::taxonomy::VocabularyKind;
+use friends_domain::{FieldCode, FieldError};
 use friends_matching::Card;
 use friends_search::SearchRequest;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
 use crate::cursor::CursorKey;
-use crate::errors::{ApiError, page_limit};
+use crate::errors::{ApiError, ErrorCode, page_limit};
 use crate::indexes::Indexes;
 use crate::reference::Reference;
 
@@ -77,7 +77,7 @@ pub fn search(
     {
         return Err(ApiError::Validation(vec![FieldError::new(
             "q",
-            "invalid_text",
+            FieldCode::InvalidText,
             format!(
                 "At most {MAX_QUERY_CHARS} characters, without control, invisible or direction-changing characters."
             ),
@@ -91,7 +91,7 @@ pub fn search(
         Some(_) => {
             return Err(ApiError::Validation(vec![FieldError::new(
                 "authority",
-                "unknown_authority",
+                FieldCode::UnknownAuthority,
                 "Not an ONS local authority code, like E09000027.",
             )]));
         }
@@ -118,7 +118,7 @@ pub fn search(
             let area = indexes.read(|population| population.travel_area(caller.subject))?;
             let Some(area) = area else {
                 return Err(ApiError::Forbidden {
-                    code: "profile_required",
+                    code: ErrorCode::ProfileRequired,
                     detail: "Create your profile first: members search around their own area.",
                 });
             };

@@ -26,17 +26,8 @@ use uuid::Uuid;
 use crate::config::Environment;
 use crate::errors::ApiError;
 
-tokio::task_local! {
-    static REQUEST_ID: Uuid;
-}
-
-/// Name of the request-id header.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// The id of the request being served on this task, if any.
-pub fn current_request_id() -> Option<Uuid> {
-    REQUEST_ID.try_with(|id| *id).ok()
-}
+use crate::request_id::REQUEST_ID;
+pub use crate::request_id::{REQUEST_ID_HEADER, current_request_id};
 
 /// Default filter: our crates at info, chatty dependencies quieter.
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,actix_server=warn";

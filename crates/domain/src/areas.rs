@@ -4,6 +4,7 @@
 //! Full postcodes are accepted as input and reduced to their district here,
 //! at the edge; nothing past [`Areas::resolve`] ever sees the inward code.
 
+use crate::FieldCode;
 use std::collections::HashMap;
 
 use geo::{Distance, Haversine, Point};
@@ -87,12 +88,12 @@ impl OutcodeError {
         match self {
             Self::Malformed => crate::FieldError::new(
                 field,
-                "invalid_outcode",
+                FieldCode::InvalidOutcode,
                 "Must be a postcode district like TW9, or a full postcode.",
             ),
             Self::Unknown { district, nearest } => crate::FieldError::new(
                 field,
-                "unknown_outcode",
+                FieldCode::UnknownOutcode,
                 format!(
                     "{district} is not a postcode district in Great Britain. Close matches: {}.",
                     nearest.join(", ")

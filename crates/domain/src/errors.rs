@@ -2,6 +2,92 @@
 
 use serde::Serialize;
 
+/// Every field-level reason: the closed catalogue of `errors[].code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldCode {
+    /// Control characters in text.
+    ControlCharacters,
+    /// Invisible or direction-changing characters in text.
+    HiddenCharacters,
+    /// Not an email address.
+    InvalidEmail,
+    /// Not a postcode district.
+    InvalidOutcode,
+    /// Not a UK phone number.
+    InvalidPhone,
+    /// Text that cannot be accepted.
+    InvalidText,
+    /// Text without a letter.
+    NoLetter,
+    /// A number outside its range.
+    OutOfRange,
+    /// Missing or empty.
+    Required,
+    /// The same person twice.
+    SamePerson,
+    /// Longer than allowed.
+    TooLong,
+    /// More items than allowed.
+    TooMany,
+    /// Shorter than allowed.
+    TooShort,
+    /// Not a known authority.
+    UnknownAuthority,
+    /// A postcode district that is not known.
+    UnknownOutcode,
+    /// Not a known status.
+    UnknownStatus,
+    /// A vocabulary term that is not known.
+    UnknownTerm,
+}
+
+impl FieldCode {
+    /// The whole catalogue.
+    pub const ALL: &[Self] = &[
+        Self::ControlCharacters,
+        Self::HiddenCharacters,
+        Self::InvalidEmail,
+        Self::InvalidOutcode,
+        Self::InvalidPhone,
+        Self::InvalidText,
+        Self::NoLetter,
+        Self::OutOfRange,
+        Self::Required,
+        Self::SamePerson,
+        Self::TooLong,
+        Self::TooMany,
+        Self::TooShort,
+        Self::UnknownAuthority,
+        Self::UnknownOutcode,
+        Self::UnknownStatus,
+        Self::UnknownTerm,
+    ];
+
+    /// The code clients match on.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ControlCharacters => "control_characters",
+            Self::HiddenCharacters => "hidden_characters",
+            Self::InvalidEmail => "invalid_email",
+            Self::InvalidOutcode => "invalid_outcode",
+            Self::InvalidPhone => "invalid_phone",
+            Self::InvalidText => "invalid_text",
+            Self::NoLetter => "no_letter",
+            Self::OutOfRange => "out_of_range",
+            Self::Required => "required",
+            Self::SamePerson => "same_person",
+            Self::TooLong => "too_long",
+            Self::TooMany => "too_many",
+            Self::TooShort => "too_short",
+            Self::UnknownAuthority => "unknown_authority",
+            Self::UnknownOutcode => "unknown_outcode",
+            Self::UnknownStatus => "unknown_status",
+            Self::UnknownTerm => "unknown_term",
+        }
+    }
+}
+
 /// One problem with one input field, as reported in problem+json `errors`.
 ///
 /// `message` is written for the person filling in the form. It never repeats
@@ -12,14 +98,28 @@ pub struct FieldError {
     /// JSON path of the field, e.g. `preferences.age_min` or `interests[2]`.
     pub field: String,
     /// Stable machine-readable reason, e.g. `too_long`, `unknown_term`.
-    pub code: &'static str,
+    pub code: FieldCode,
     /// Plain-words explanation.
     pub message: String,
 }
 
 impl FieldError {
     /// Builds an error for `field`.
-    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, code: FieldCode, message: impl Into<String>) -> Self {
         Self { field: field.into(), code, message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_codes_are_distinct_and_serialise_as_their_word() {
+        let words: std::collections::HashSet<&str> = FieldCode::ALL.iter().map(|code| code.as_str()).collect();
+        assert_eq!(words.len(), FieldCode::ALL.len());
+        for code in FieldCode::ALL {
+            assert_eq!(serde_json::to_value(code).ok(), Some(serde_json::Value::String(code.as_str().into())));
+        }
     }
 }

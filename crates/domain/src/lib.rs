@@ -36,4 +36,4 @@ pub mod person;
 pub mod taxonomy;
 pub mod text;
 
-pub use errors::FieldError;
+pub use errors::{FieldCode, FieldError};

@@ -10,10 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::FieldError;
 use crate::areas::Areas;
 use crate::taxonomy::{Taxonomy, VocabularyKind};
 use crate::text::{About, DisplayName, Email, Phone, check_text};
+use crate::{FieldCode, FieldError};
 
 /// Youngest age the service is for.
 pub const MIN_AGE: i32 = 16;
@@ -248,7 +248,7 @@ impl PersonInput {
         if !(oldest_year..=youngest_year).contains(&self.birth_year) {
             errors.push(FieldError::new(
                 "birth_year",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("Must be between {oldest_year} and {youngest_year} (an age of {MIN_AGE} to {MAX_AGE})."),
             ));
         }
@@ -262,7 +262,7 @@ impl PersonInput {
         };
 
         if !(1..=100).contains(&self.travel_km) {
-            errors.push(FieldError::new("travel_km", "out_of_range", "Must be between 1 and 100."));
+            errors.push(FieldError::new("travel_km", FieldCode::OutOfRange, "Must be between 1 and 100."));
         }
 
         let single = |kind: VocabularyKind, field: &str, value: Option<&str>, errors: &mut Vec<FieldError>| {
@@ -291,7 +291,7 @@ impl PersonInput {
         if self.communication.is_empty() {
             errors.push(FieldError::new(
                 "communication",
-                "required",
+                FieldCode::Required,
                 "Name at least one way of communicating, such as spoken_english or easy_read.",
             ));
         }
@@ -300,12 +300,16 @@ impl PersonInput {
             if range.max > MAX_CONTRIBUTION_GBP {
                 errors.push(FieldError::new(
                     "contribution_gbp_week.max",
-                    "out_of_range",
+                    FieldCode::OutOfRange,
                     format!("Must be at most {MAX_CONTRIBUTION_GBP}."),
                 ));
             }
             if range.min > range.max {
-                errors.push(FieldError::new("contribution_gbp_week.min", "out_of_range", "Must not be more than max."));
+                errors.push(FieldError::new(
+                    "contribution_gbp_week.min",
+                    FieldCode::OutOfRange,
+                    "Must not be more than max.",
+                ));
             }
         }
 
@@ -352,18 +356,22 @@ fn validate_preferences(preferences: Preferences, taxonomy: &Taxonomy, errors: &
         if let Some(age) = age
             && !age_bounds.contains(&i32::from(age))
         {
-            errors.push(FieldError::new(field, "out_of_range", format!("Must be between {MIN_AGE} and {MAX_AGE}.")));
+            errors.push(FieldError::new(
+                field,
+                FieldCode::OutOfRange,
+                format!("Must be between {MIN_AGE} and {MAX_AGE}."),
+            ));
         }
     }
     if let (Some(min), Some(max)) = (preferences.age_min, preferences.age_max)
         && min > max
     {
-        errors.push(FieldError::new("preferences.age_min", "out_of_range", "Must not be more than age_max."));
+        errors.push(FieldError::new("preferences.age_min", FieldCode::OutOfRange, "Must not be more than age_max."));
     }
     if let Some(size) = preferences.group_size_max
         && !(2..=12).contains(&size)
     {
-        errors.push(FieldError::new("preferences.group_size_max", "out_of_range", "Must be between 2 and 12."));
+        errors.push(FieldError::new("preferences.group_size_max", FieldCode::OutOfRange, "Must be between 2 and 12."));
     }
     let genders = taxonomy.vocabulary(VocabularyKind::Genders).resolve_all(
         "preferences.genders",

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::FieldError;
+use crate::{FieldCode, FieldError};
 
 /// The vocabularies a person's fields draw on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,7 +128,7 @@ impl Vocabulary {
         let shown: String = input.chars().take(60).filter(|c| !c.is_control()).collect();
         Err(FieldError::new(
             field,
-            "unknown_term",
+            FieldCode::UnknownTerm,
             format!("'{shown}' is not a known {} term. Nearest: {}.", self.kind.json_key(), nearest.join(", ")),
         ))
     }
@@ -160,7 +160,7 @@ impl Vocabulary {
         errors: &mut Vec<FieldError>,
     ) -> Vec<String> {
         if inputs.len() > max_items {
-            errors.push(FieldError::new(field, "too_many", format!("At most {max_items} items.")));
+            errors.push(FieldError::new(field, FieldCode::TooMany, format!("At most {max_items} items.")));
             return Vec::new();
         }
         let mut ids: Vec<String> = Vec::with_capacity(inputs.len());
@@ -256,7 +256,7 @@ mod tests {
         let taxonomy = taxonomy();
         let error = taxonomy.vocabulary(VocabularyKind::Interests).resolve("interests[0]", "footbal").err();
         let error = error.as_ref().map(|e| (e.code, e.field.as_str(), e.message.contains("sport_fitness.football")));
-        assert_eq!(error, Some(("unknown_term", "interests[0]", true)));
+        assert_eq!(error, Some((FieldCode::UnknownTerm, "interests[0]", true)));
     }
 
     #[test]

@@ -21,7 +21,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::FieldError;
+use crate::{FieldCode, FieldError};
 
 /// Bidirectional formatting characters.
 fn is_bidi_control(c: char) -> bool {
@@ -136,20 +136,20 @@ pub fn check_text(
     if char_count < min_chars {
         return Err(FieldError::new(
             field,
-            if min_chars == 1 { "required" } else { "too_short" },
+            if min_chars == 1 { FieldCode::Required } else { FieldCode::TooShort },
             format!("Must be at least {min_chars} characters."),
         ));
     }
     if char_count > max_chars {
-        return Err(FieldError::new(field, "too_long", format!("Must be at most {max_chars} characters.")));
+        return Err(FieldError::new(field, FieldCode::TooLong, format!("Must be at most {max_chars} characters.")));
     }
     match refusal(trimmed, allow_newlines) {
         Some(Refusal::Control) => {
-            Err(FieldError::new(field, "control_characters", "Must not contain control characters."))
+            Err(FieldError::new(field, FieldCode::ControlCharacters, "Must not contain control characters."))
         }
         Some(Refusal::Hidden) => Err(FieldError::new(
             field,
-            "hidden_characters",
+            FieldCode::HiddenCharacters,
             "Must not contain invisible or direction-changing characters.",
         )),
         None => Ok(trimmed.to_owned()),
@@ -174,7 +174,7 @@ impl DisplayName {
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let name = check_text(field, value, 1, Self::MAX_CHARS, false)?;
         if !name.chars().any(char::is_alphabetic) {
-            return Err(FieldError::new(field, "no_letter", "Must contain at least one letter."));
+            return Err(FieldError::new(field, FieldCode::NoLetter, "Must contain at least one letter."));
         }
         Ok(Self(name))
     }
@@ -213,7 +213,8 @@ impl Email {
     /// Parses an email address.
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let text = check_text(field, value, 3, 254, false)?;
-        let invalid = || FieldError::new(field, "invalid_email", "Must be an email address like name@example.org.");
+        let invalid =
+            || FieldError::new(field, FieldCode::InvalidEmail, "Must be an email address like name@example.org.");
         let (local, domain) = text.split_once('@').ok_or_else(invalid)?;
         let well_formed = !local.is_empty()
             && !domain.contains('@')
@@ -249,7 +250,7 @@ impl Phone {
         if !allowed || !(7..=15).contains(&digit_count) {
             return Err(FieldError::new(
                 field,
-                "invalid_phone",
+                FieldCode::InvalidPhone,
                 "Must be a phone number of 7 to 15 digits, like 020 7946 0000.",
             ));
         }
@@ -298,11 +299,11 @@ mod tests {
             "Sam\u{AD}",
         ];
         for text in hidden {
-            let code = DisplayName::parse("n", text).map_err(|e| e.code);
+            let code = DisplayName::parse("n", text).map_err(|e| e.code.as_str());
             assert!(matches!(code, Err("hidden_characters" | "no_letter" | "required")), "{text:?}: {code:?}");
             assert!(About::parse("a", text).is_err(), "{text:?}");
         }
-        assert_eq!(DisplayName::parse("n", "\u{200D}").map_err(|e| e.code), Err("hidden_characters"));
+        assert_eq!(DisplayName::parse("n", "\u{200D}").map_err(|e| e.code.as_str()), Err("hidden_characters"));
     }
 
     #[test]
@@ -327,8 +328,8 @@ mod tests {
 
     #[test]
     fn a_name_needs_a_letter() {
-        assert_eq!(DisplayName::parse("n", "\u{1F600}").map_err(|e| e.code), Err("no_letter"));
-        assert_eq!(DisplayName::parse("n", "123").map_err(|e| e.code), Err("no_letter"));
+        assert_eq!(DisplayName::parse("n", "\u{1F600}").map_err(|e| e.code.as_str()), Err("no_letter"));
+        assert_eq!(DisplayName::parse("n", "123").map_err(|e| e.code.as_str()), Err("no_letter"));
     }
 
     proptest! {
@@ -353,17 +354,17 @@ mod tests {
     #[test]
     fn display_names_are_trimmed_and_bounded() {
         assert_eq!(DisplayName::parse("n", "  Sam ").map(|n| n.0), Ok("Sam".to_owned()));
-        assert_eq!(DisplayName::parse("n", "   ").map_err(|e| e.code), Err("required"));
-        assert_eq!(DisplayName::parse("n", &"x".repeat(51)).map_err(|e| e.code), Err("too_long"));
+        assert_eq!(DisplayName::parse("n", "   ").map_err(|e| e.code.as_str()), Err("required"));
+        assert_eq!(DisplayName::parse("n", &"x".repeat(51)).map_err(|e| e.code.as_str()), Err("too_long"));
         assert_eq!(DisplayName::parse("n", &"é".repeat(50)).map(|n| n.0.chars().count()), Ok(50));
     }
 
     #[test]
     fn control_characters_are_refused_except_newlines_in_about() {
-        assert_eq!(DisplayName::parse("n", "Sa\u{0}m").map_err(|e| e.code), Err("control_characters"));
-        assert_eq!(DisplayName::parse("n", "Sa\nm").map_err(|e| e.code), Err("control_characters"));
+        assert_eq!(DisplayName::parse("n", "Sa\u{0}m").map_err(|e| e.code.as_str()), Err("control_characters"));
+        assert_eq!(DisplayName::parse("n", "Sa\nm").map_err(|e| e.code.as_str()), Err("control_characters"));
         assert!(About::parse("a", "line one\nline two").is_ok());
-        assert_eq!(About::parse("a", "bell\u{7}").map_err(|e| e.code), Err("control_characters"));
+        assert_eq!(About::parse("a", "bell\u{7}").map_err(|e| e.code.as_str()), Err("control_characters"));
     }
 
     #[test]

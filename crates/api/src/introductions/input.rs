@@ -1,7 +1,7 @@
 //! What the introduction routes accept: bodies, queries, and their limits.
 
-use friends_domain::FieldError;
 use friends_domain::access::ShownStatus;
+use friends_domain::{FieldCode, FieldError};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -101,7 +101,7 @@ pub(super) fn parse_shown_status(value: &str) -> Result<ShownStatus, ApiError> {
     serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(|_| {
         ApiError::Validation(vec![FieldError::new(
             "status",
-            "unknown_status",
+            FieldCode::UnknownStatus,
             "One of pending_review, awaiting_consent, introduced, ended, declined, withdrawn, expired, not_going_ahead.",
         )])
     })

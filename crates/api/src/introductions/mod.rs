@@ -17,10 +17,10 @@ mod queue;
 mod views;
 
 use chrono::{DateTime, Utc};
-use friends_domain::FieldError;
 use friends_domain::access::{Command, Forbidden, Perspective, Refusal, Role, permit, relation};
 use friends_domain::introduction::{Action, IntroductionStatus, Member};
 use friends_domain::money::money_flags;
+use friends_domain::{FieldCode, FieldError};
 use friends_store::{Decision, IntroductionFilter, NewIntroduction, Refused, RequestLimits, RequestRefusal, Store};
 use uuid::Uuid;
 
@@ -34,7 +34,7 @@ pub use views::{
 };
 
 use crate::auth::Caller;
-use crate::errors::{ApiError, page_limit, parse_body, parse_optional_body};
+use crate::errors::{ApiError, ErrorCode, page_limit, parse_body, parse_optional_body};
 use crate::indexes::Indexes;
 use crate::input::optional_text;
 use crate::pages::{DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, encode_cursor};
@@ -43,15 +43,16 @@ use input::parse_shown_status;
 fn refusal_error(refusal: Refusal) -> ApiError {
     match refusal {
         Refusal::NotFound => ApiError::NotFound,
-        Refusal::Forbidden(Forbidden::BrokerOnly) => {
-            ApiError::Forbidden { code: "broker_only", detail: "Only a broker for the area can review a request." }
-        }
+        Refusal::Forbidden(Forbidden::BrokerOnly) => ApiError::Forbidden {
+            code: ErrorCode::BrokerOnly,
+            detail: "Only a broker for the area can review a request.",
+        },
         Refusal::Forbidden(Forbidden::ConsentMustBePersonal) => ApiError::Forbidden {
-            code: "consent_must_be_personal",
+            code: ErrorCode::ConsentMustBePersonal,
             detail: "Only the person themselves can give or refuse consent.",
         },
         Refusal::Forbidden(Forbidden::MembersOnly) => ApiError::Forbidden {
-            code: "parties_only",
+            code: ErrorCode::PartiesOnly,
             detail: "Only the two people, or their supporters, can do this.",
         },
     }
@@ -61,7 +62,7 @@ fn refusal_error(refusal: Refusal) -> ApiError {
 /// requester's side what their status view hides.
 fn transition_error() -> ApiError {
     ApiError::Conflict {
-        code: "invalid_transition",
+        code: ErrorCode::InvalidTransition,
         detail: "This is not possible in the introduction's current state.".into(),
     }
 }
@@ -85,7 +86,7 @@ impl Introductions<'_> {
         let input: RequestInput = parse_body(body)?;
         if caller.role == Role::Admin {
             return Err(ApiError::Forbidden {
-                code: "role_not_allowed",
+                code: ErrorCode::RoleNotAllowed,
                 detail: "Requests are made by members, their supporters or brokers.",
             });
         }
@@ -97,7 +98,7 @@ impl Introductions<'_> {
         if input.from == input.to {
             return Err(ApiError::Validation(vec![FieldError::new(
                 "to",
-                "same_person",
+                FieldCode::SamePerson,
                 "A person cannot be introduced to themselves.",
             )]));
         }
@@ -130,19 +131,19 @@ impl Introductions<'_> {
             Err(RequestRefusal::InvalidMembers) => {
                 return Err(ApiError::Validation(vec![FieldError::new(
                     "to",
-                    "same_person",
+                    FieldCode::SamePerson,
                     "A person cannot be introduced to themselves.",
                 )]));
             }
             Err(RequestRefusal::OpenRequestExists) => {
                 return Err(ApiError::Conflict {
-                    code: "open_request_exists",
+                    code: ErrorCode::OpenRequestExists,
                     detail: "A request between these two people is already open.".into(),
                 });
             }
             Err(RequestRefusal::Cooldown { until }) => {
                 return Err(ApiError::Conflict {
-                    code: "cooldown",
+                    code: ErrorCode::Cooldown,
                     detail: format!("A new request between these two people is possible from {}.", until.date_naive()),
                 });
             }

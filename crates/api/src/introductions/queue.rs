@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{IntroductionView, Introductions, QueueQuery};
 use crate::auth::Caller;
-use crate::errors::{ApiError, page_limit};
+use crate::errors::{ApiError, ErrorCode, page_limit};
 use crate::pages::{DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, encode_cursor, waited_in_words};
 
 /// One item of the broker queue.
@@ -45,12 +45,12 @@ impl Introductions<'_> {
             (Role::Broker, Some(authority)) if caller.covers(&authority) => vec![authority],
             (Role::Broker, Some(_)) => {
                 return Err(ApiError::Forbidden {
-                    code: "outside_authority",
+                    code: ErrorCode::OutsideAuthority,
                     detail: "Brokers see the queues of the authorities they cover.",
                 });
             }
             (Role::Member | Role::Supporter | Role::Admin, _) => {
-                return Err(ApiError::Forbidden { code: "broker_only", detail: "The queue is for brokers." });
+                return Err(ApiError::Forbidden { code: ErrorCode::BrokerOnly, detail: "The queue is for brokers." });
             }
         };
         let after = query.cursor.as_deref().map(decode_cursor).transpose()?;

@@ -1,8 +1,12 @@
-//! The one catalogue of API errors: each case maps, in one `match`, to an
-//! HTTP status and a stable snake_case `code`, rendered as
+//! Every error the API returns: each [`ApiError`] names one code of the
+//! closed [`catalogue`] (which holds its status and title), rendered as
 //! `application/problem+json` with the request id. Extractor failures (bad
 //! JSON, path, query), unknown routes, wrong methods and panics go through
 //! the same shape.
+
+mod catalogue;
+
+pub use catalogue::ErrorCode;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,11 +15,11 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use friends_domain::FieldError;
+use friends_domain::{FieldCode, FieldError};
 use friends_store::StoreError;
 use serde::Serialize;
 
-use crate::telemetry::current_request_id;
+use crate::request_id::current_request_id;
 
 /// `Retry-After` of every 503, in seconds.
 pub const RETRY_AFTER_SECONDS: u64 = 2;
@@ -33,10 +37,10 @@ pub enum ApiError {
     #[error("not found")]
     NotFound,
     /// The caller is known and may see the object, but not do this.
-    #[error("forbidden: {code}")]
+    #[error("forbidden: {code:?}")]
     Forbidden {
         /// Stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// Plain-words reason.
         detail: &'static str,
     },
@@ -54,7 +58,10 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// Body over the limit.
     #[error("payload too large")]
-    PayloadTooLarge,
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A path segment of the wrong form.
     #[error("invalid path")]
     InvalidPath,
@@ -71,11 +78,11 @@ pub enum ApiError {
     #[error("already exists")]
     AlreadyExists,
     /// The request conflicts with the object's current state.
-    #[error("conflict: {code}")]
+    #[error("conflict: {code:?}")]
     Conflict {
         /// Stable code (`invalid_transition`, `open_request_exists`,
         /// `cooldown`).
-        code: &'static str,
+        code: ErrorCode,
         /// Plain-words reason.
         detail: String,
     },
@@ -88,6 +95,12 @@ pub enum ApiError {
     /// A per-person limit is used up.
     #[error("limit reached")]
     LimitReached(&'static str),
+    /// Too many requests from this caller for now.
+    #[error("rate limited")]
+    RateLimited {
+        /// When to try again, in seconds (`Retry-After`).
+        retry_after_seconds: u64,
+    },
     /// `If-Match` is required and missing.
     #[error("precondition required")]
     PreconditionRequired,
@@ -109,32 +122,32 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// Status and stable code.
-    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+    /// The catalogue's code (which holds the status).
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
-            Self::Validation(errors) => (StatusCode::UNPROCESSABLE_ENTITY, validation_code(errors)),
-            Self::InvalidBody(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
-            Self::MalformedJson => (StatusCode::BAD_REQUEST, "malformed_json"),
-            Self::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            Self::InvalidPath => (StatusCode::BAD_REQUEST, "invalid_path"),
-            Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
-            Self::InvalidCursor => (StatusCode::BAD_REQUEST, "invalid_cursor"),
-            Self::InvalidHeader(_) => (StatusCode::BAD_REQUEST, "invalid_header"),
-            Self::AlreadyExists => (StatusCode::CONFLICT, "already_exists"),
-            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
-            Self::LimitReached(_) => (StatusCode::TOO_MANY_REQUESTS, "limit_reached"),
-            Self::IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
-            Self::IdempotencyKeyInUse => (StatusCode::CONFLICT, "idempotency_key_in_use"),
-            Self::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required"),
-            Self::VersionConflict => (StatusCode::PRECONDITION_FAILED, "version_conflict"),
-            Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
-            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Self::StorageFull => (StatusCode::SERVICE_UNAVAILABLE, "storage_full"),
-            Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::Unauthorized => ErrorCode::Unauthorized,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::Forbidden { code, .. } | Self::Conflict { code, .. } => *code,
+            Self::Validation(errors) => validation_code(errors),
+            Self::InvalidBody(_) => ErrorCode::InvalidBody,
+            Self::MalformedJson => ErrorCode::MalformedJson,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::InvalidPath => ErrorCode::InvalidPath,
+            Self::InvalidQuery(_) => ErrorCode::InvalidQuery,
+            Self::InvalidCursor => ErrorCode::InvalidCursor,
+            Self::InvalidHeader(_) => ErrorCode::InvalidHeader,
+            Self::AlreadyExists => ErrorCode::AlreadyExists,
+            Self::LimitReached(_) => ErrorCode::LimitReached,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::IdempotencyKeyInUse => ErrorCode::IdempotencyKeyInUse,
+            Self::PreconditionRequired => ErrorCode::PreconditionRequired,
+            Self::VersionConflict => ErrorCode::VersionConflict,
+            Self::NotReady => ErrorCode::NotReady,
+            Self::Unavailable => ErrorCode::Unavailable,
+            Self::StorageFull => ErrorCode::StorageFull,
+            Self::Internal => ErrorCode::Internal,
         }
     }
 
@@ -143,14 +156,14 @@ impl ApiError {
             Self::Unauthorized => "A valid bearer token is required.".into(),
             Self::NotFound => "Nothing was found at this address.".into(),
             Self::Forbidden { detail, .. } => (*detail).into(),
-            Self::Validation(errors) if validation_code(errors) == "unknown_outcode" => {
+            Self::Validation(errors) if validation_code(errors) == ErrorCode::UnknownOutcode => {
                 "The postcode district is not known. See errors for close matches.".into()
             }
             Self::Validation(_) => "Some fields are not valid. See errors.".into(),
             Self::InvalidBody(message) => format!("The body does not have the expected shape: {message}"),
             Self::MalformedJson => "The body is not valid JSON.".into(),
             Self::UnsupportedMediaType => "Send the body as application/json.".into(),
-            Self::PayloadTooLarge => format!("Bodies are limited to {} bytes.", crate::body::JSON_BODY_LIMIT),
+            Self::PayloadTooLarge { limit } => format!("Bodies are limited to {limit} bytes."),
             Self::InvalidPath => "A part of the path is not valid (ids are UUIDs).".into(),
             Self::InvalidQuery(message) => format!("The query string is not valid: {message}"),
             Self::InvalidCursor => {
@@ -160,6 +173,9 @@ impl ApiError {
             Self::AlreadyExists => "It already exists.".into(),
             Self::Conflict { detail, .. } => detail.clone(),
             Self::LimitReached(detail) => (*detail).into(),
+            Self::RateLimited { retry_after_seconds } => {
+                format!("Too many requests for now. Try again in {retry_after_seconds} seconds.")
+            }
             Self::IdempotencyKeyReused => {
                 "This Idempotency-Key was used for a different request. Use a new key for a new request.".into()
             }
@@ -207,7 +223,7 @@ pub fn page_limit(limit: Option<PageLimit>, default: usize, max: usize) -> Resul
     match limit {
         None => Ok(default),
         Some(PageLimit(0)) => {
-            Err(ApiError::Validation(vec![FieldError::new("limit", "out_of_range", "Must be at least 1.")]))
+            Err(ApiError::Validation(vec![FieldError::new("limit", FieldCode::OutOfRange, "Must be at least 1.")]))
         }
         Some(PageLimit(limit)) => Ok(usize::try_from(limit).unwrap_or(usize::MAX).min(max)),
     }
@@ -215,13 +231,13 @@ pub fn page_limit(limit: Option<PageLimit>, default: usize, max: usize) -> Resul
 
 /// The top-level code for a set of field errors: the most specific one that
 /// a client is likely to act on.
-fn validation_code(errors: &[FieldError]) -> &'static str {
-    if errors.iter().any(|error| error.code == "unknown_outcode") {
-        "unknown_outcode"
-    } else if errors.iter().any(|error| error.code == "unknown_term") {
-        "unknown_term"
+fn validation_code(errors: &[FieldError]) -> ErrorCode {
+    if errors.iter().any(|error| error.code == FieldCode::UnknownOutcode) {
+        ErrorCode::UnknownOutcode
+    } else if errors.iter().any(|error| error.code == FieldCode::UnknownTerm) {
+        ErrorCode::UnknownTerm
     } else {
-        "validation_failed"
+        ErrorCode::ValidationFailed
     }
 }
 
@@ -244,17 +260,24 @@ struct Problem<'a> {
     request_id: String,
 }
 
-/// Builds a problem+json response.
-pub fn problem_response(status: StatusCode, code: &str, detail: String, errors: &[FieldError]) -> HttpResponse {
+/// Builds a problem+json response: `code`'s own status, unless `status`
+/// says otherwise (actix's refusals keep theirs, with the nearest code).
+pub fn problem_response(
+    status: Option<StatusCode>,
+    code: ErrorCode,
+    detail: String,
+    errors: &[FieldError],
+) -> HttpResponse {
+    let status = status.unwrap_or_else(|| code.status());
     let problem = Problem {
-        problem_type: format!("urn:finding-friends:problem:{code}"),
-        title: status.canonical_reason().unwrap_or("Error"),
+        problem_type: format!("urn:finding-friends:problem:{}", code.as_str()),
+        title: code.title(),
         status: status.as_u16(),
         detail,
-        code,
+        code: code.as_str(),
         errors: errors
             .iter()
-            .map(|error| ProblemField { field: &error.field, code: error.code, message: &error.message })
+            .map(|error| ProblemField { field: &error.field, code: error.code.as_str(), message: &error.message })
             .collect(),
         request_id: current_request_id().map(|id| id.to_string()).unwrap_or_default(),
     };
@@ -271,12 +294,17 @@ pub fn problem_response(status: StatusCode, code: &str, detail: String, errors: 
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status_and_code().0
+        self.code().status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (status, code) = self.status_and_code();
-        problem_response(status, code, self.detail(), self.field_errors())
+        let mut response = problem_response(None, self.code(), self.detail(), self.field_errors());
+        if let Self::RateLimited { retry_after_seconds } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 
@@ -368,19 +396,6 @@ pub fn query_error(error: QueryPayloadError, _request: &HttpRequest) -> actix_we
     ApiError::InvalidQuery(redact_serde_message(&error.to_string())).into()
 }
 
-fn code_for_status(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::URI_TOO_LONG => "uri_too_long",
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
-        status if status.is_server_error() => "internal",
-        _ => "bad_request",
-    }
-}
-
 /// Middleware: turns any error response that is not already problem+json
 /// (actix's own 404 for an unknown route, 405, payload errors) into one.
 pub async fn problem_for_bare_errors(
@@ -402,7 +417,7 @@ pub async fn problem_for_bare_errors(
         StatusCode::METHOD_NOT_ALLOWED => "This path does not accept this method.".to_owned(),
         _ => status.canonical_reason().unwrap_or("Error").to_owned(),
     };
-    let mut replacement = problem_response(status, code_for_status(status), detail, &[]);
+    let mut replacement = problem_response(Some(status), ErrorCode::for_status(status), detail, &[]);
     if let Some(allow) = allow {
         replacement.headers_mut().insert(header::ALLOW, allow);
     }
@@ -412,12 +427,8 @@ pub async fn problem_for_bare_errors(
 
 /// 405 with the `Allow` header, for a known path with another method.
 pub fn method_not_allowed(allowed: &str) -> HttpResponse {
-    let mut response = problem_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "This path does not accept this method.".into(),
-        &[],
-    );
+    let mut response =
+        problem_response(None, ErrorCode::MethodNotAllowed, "This path does not accept this method.".into(), &[]);
     if let Ok(value) = HeaderValue::from_str(allowed) {
         response.headers_mut().insert(header::ALLOW, value);
     }
@@ -427,6 +438,15 @@ pub fn method_not_allowed(allowed: &str) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_limit_says_when_to_come_back() {
+        let response = ApiError::RateLimited { retry_after_seconds: 7 }.error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|value| value.to_str().ok()), Some("7"));
+        let response = ApiError::Unavailable.error_response();
+        assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|value| value.to_str().ok()), Some("2"));
+    }
 
     #[test]
     fn serde_messages_lose_quoted_values() {
