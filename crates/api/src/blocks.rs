@@ -50,51 +50,52 @@ fn acts_for(caller: &Caller, person: Uuid) -> bool {
     }
 }
 
-/// `POST /v1/blocks`.
-pub async fn create(
-    store: &Store,
-    indexes: &Indexes,
-    caller: &Caller,
-    body: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<BlockView, ApiError> {
-    let input: BlockInput = parse_body(body)?;
-    if !acts_for(caller, input.blocker) || store.person_authority(input.blocker).await?.is_none() {
-        return Err(ApiError::NotFound);
-    }
-    if input.blocker == input.blocked {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "blocked",
-            FieldCode::SamePerson,
-            "A person cannot block themselves.",
-        )]));
-    }
-    if store.person_authority(input.blocked).await?.is_none() {
-        return Err(ApiError::NotFound);
-    }
-    // Open requests between them are withdrawn as the blocker's own act, so
-    // the blocked person sees an ordinary withdrawal and nothing more.
-    let actor = caller.event_actor(Some(input.blocker));
-    let block = store.create_block(Uuid::new_v4(), input.blocker, input.blocked, &actor, now).await?;
-    indexes.settle(store).await;
-    tracing::info!(block_id = %block.id, "block created");
-    Ok(block.into())
+/// The blocks service.
+#[derive(Debug, Clone)]
+pub struct Blocks<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// This node's indexes, caught up after writes.
+    pub indexes: &'a Indexes,
+    /// The time of this request.
+    pub now: DateTime<Utc>,
 }
 
-/// `DELETE /v1/blocks/{id}`.
-pub async fn remove(
-    store: &Store,
-    indexes: &Indexes,
-    caller: &Caller,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    match store.get_block(id).await? {
-        Some(block) if block.removed_at.is_none() && acts_for(caller, block.blocker) => {}
-        _ => return Err(ApiError::NotFound),
+impl Blocks<'_> {
+    /// `POST /v1/blocks`.
+    pub async fn create(&self, caller: &Caller, body: serde_json::Value) -> Result<BlockView, ApiError> {
+        let input: BlockInput = parse_body(body)?;
+        if !acts_for(caller, input.blocker) || self.store.person_authority(input.blocker).await?.is_none() {
+            return Err(ApiError::NotFound);
+        }
+        if input.blocker == input.blocked {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "blocked",
+                FieldCode::SamePerson,
+                "A person cannot block themselves.",
+            )]));
+        }
+        if self.store.person_authority(input.blocked).await?.is_none() {
+            return Err(ApiError::NotFound);
+        }
+        // Open requests between them are withdrawn as the blocker's own act, so
+        // the blocked person sees an ordinary withdrawal and nothing more.
+        let actor = caller.event_actor(Some(input.blocker));
+        let block = self.store.create_block(Uuid::new_v4(), input.blocker, input.blocked, &actor, self.now).await?;
+        self.indexes.settle(self.store).await;
+        tracing::info!(block_id = %block.id, "block created");
+        Ok(block.into())
     }
-    store.remove_block(id, now).await?;
-    indexes.settle(store).await;
-    tracing::info!(block_id = %id, "block lifted");
-    Ok(())
+
+    /// `DELETE /v1/blocks/{id}`.
+    pub async fn remove(&self, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+        match self.store.get_block(id).await? {
+            Some(block) if block.removed_at.is_none() && acts_for(caller, block.blocker) => {}
+            _ => return Err(ApiError::NotFound),
+        }
+        self.store.remove_block(id, self.now).await?;
+        self.indexes.settle(self.store).await;
+        tracing::info!(block_id = %id, "block lifted");
+        Ok(())
+    }
 }

@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::TokenVerifier;
 use crate::errors::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";

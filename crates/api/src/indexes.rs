@@ -21,7 +21,7 @@
 //!   The matcher is always brought up to date first, so suggestions keep
 //!   working meanwhile. A start with an index that cannot be written does
 //!   not fail: the follower repairs it.
-//! - **Other nodes**: [`spawn_follower`] polls the log every
+//! - **Other nodes**: the follower job (`crate::jobs`) polls the log every
 //!   [`FOLLOW_INTERVAL`].
 //! - Because change-log `seq` order is commit order (see the store),
 //!   applying rows with `seq > applied` never skips one. Applying re-reads
@@ -558,18 +558,4 @@ fn person_changes(changes: &[Change]) -> (Vec<Uuid>, Vec<Uuid>) {
     ids.dedup();
     let erased = people.filter(|change| change.operation == Operation::Erased).map(|change| change.entity_id).collect();
     (ids, erased)
-}
-
-/// Follows other nodes' writes until the process ends.
-pub fn spawn_follower(indexes: Arc<Indexes>, store: Store) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(FOLLOW_INTERVAL);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if let Err(error) = indexes.catch_up(&store).await {
-                tracing::warn!(error = %error, "indexes could not catch up");
-            }
-        }
-    });
 }

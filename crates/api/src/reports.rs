@@ -73,65 +73,71 @@ impl ReportView {
     }
 }
 
-/// `POST /v1/reports`.
-pub async fn create(
-    store: &Store,
-    caller: &Caller,
-    body: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<ReportView, ApiError> {
-    let input: ReportInput = parse_body(body)?;
-    if caller.role == Role::Admin {
-        return Err(ApiError::Forbidden {
-            code: ErrorCode::RoleNotAllowed,
-            detail: "Reports are raised by members, their supporters or brokers.",
-        });
-    }
-    let reporter_authority = store.person_authority(input.reporter).await?;
-    // As for any act on a person's behalf; a broker may also report as
-    // themselves.
-    let may_report = (caller.role == Role::Broker && caller.subject == input.reporter)
-        || reporter_authority.as_deref().is_some_and(|authority| caller.may_manage(input.reporter, authority));
-    if !may_report {
-        return Err(ApiError::NotFound);
-    }
-    if input.reporter == input.about {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "about",
-            FieldCode::SamePerson,
-            "A report is about someone else.",
-        )]));
-    }
-    let reason = check_text("reason", &input.reason, 1, REASON_MAX_CHARS, true)
-        .map_err(|error| ApiError::Validation(vec![error]))?;
-    let actor = caller.event_actor(Some(input.reporter));
-    let report = store.create_report(Uuid::new_v4(), input.reporter, input.about, reason, &actor, now).await?;
-    tracing::info!(report_id = %report.id, role = caller.role.as_str(), "safeguarding report raised");
-    Ok(ReportView::of(&report))
+/// The safeguarding reports service.
+#[derive(Debug, Clone)]
+pub struct Reports<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// The time of this request.
+    pub now: DateTime<Utc>,
 }
 
-/// `POST /v1/reports/{id}/resolve`: a broker for the reported person's area.
-/// Anyone else may not know the report exists.
-pub async fn resolve(
-    store: &Store,
-    caller: &Caller,
-    id: Uuid,
-    body: Option<serde_json::Value>,
-    now: DateTime<Utc>,
-) -> Result<ReportView, ApiError> {
-    let input: ResolveInput = parse_optional_body(body)?;
-    let report = store.get_report(id).await?.ok_or(ApiError::NotFound)?;
-    if !(caller.role == Role::Broker && caller.covers(&report.about_authority)) {
-        return Err(ApiError::NotFound);
+impl Reports<'_> {
+    /// `POST /v1/reports`.
+    pub async fn create(&self, caller: &Caller, body: serde_json::Value) -> Result<ReportView, ApiError> {
+        let input: ReportInput = parse_body(body)?;
+        if caller.role == Role::Admin {
+            return Err(ApiError::Forbidden {
+                code: ErrorCode::RoleNotAllowed,
+                detail: "Reports are raised by members, their supporters or brokers.",
+            });
+        }
+        let reporter_authority = self.store.person_authority(input.reporter).await?;
+        // As for any act on a person's behalf; a broker may also report as
+        // themselves.
+        let may_report = (caller.role == Role::Broker && caller.subject == input.reporter)
+            || reporter_authority.as_deref().is_some_and(|authority| caller.may_manage(input.reporter, authority));
+        if !may_report {
+            return Err(ApiError::NotFound);
+        }
+        if input.reporter == input.about {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "about",
+                FieldCode::SamePerson,
+                "A report is about someone else.",
+            )]));
+        }
+        let reason = check_text("reason", &input.reason, 1, REASON_MAX_CHARS, true)
+            .map_err(|error| ApiError::Validation(vec![error]))?;
+        let actor = caller.event_actor(Some(input.reporter));
+        let report =
+            self.store.create_report(Uuid::new_v4(), input.reporter, input.about, reason, &actor, self.now).await?;
+        tracing::info!(report_id = %report.id, role = caller.role.as_str(), "safeguarding report raised");
+        Ok(ReportView::of(&report))
     }
-    if report.status != "open" {
-        return Err(ApiError::Conflict {
-            code: ErrorCode::InvalidTransition,
-            detail: "The report is already resolved.".into(),
-        });
+
+    /// `POST /v1/reports/{id}/resolve`: a broker for the reported person's area.
+    /// Anyone else may not know the report exists.
+    pub async fn resolve(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        body: Option<serde_json::Value>,
+    ) -> Result<ReportView, ApiError> {
+        let input: ResolveInput = parse_optional_body(body)?;
+        let report = self.store.get_report(id).await?.ok_or(ApiError::NotFound)?;
+        if !(caller.role == Role::Broker && caller.covers(&report.about_authority)) {
+            return Err(ApiError::NotFound);
+        }
+        if report.status != "open" {
+            return Err(ApiError::Conflict {
+                code: ErrorCode::InvalidTransition,
+                detail: "The report is already resolved.".into(),
+            });
+        }
+        let note = optional_text("note", input.note, REASON_MAX_CHARS, true)?;
+        let report = self.store.resolve_report(id, caller.subject, note, self.now).await?;
+        tracing::info!(report_id = %id, "safeguarding report resolved");
+        Ok(ReportView::of(&report))
     }
-    let note = optional_text("note", input.note, REASON_MAX_CHARS, true)?;
-    let report = store.resolve_report(id, caller.subject, note, now).await?;
-    tracing::info!(report_id = %id, "safeguarding report resolved");
-    Ok(ReportView::of(&report))
 }

@@ -62,86 +62,96 @@ fn terms(
     if errors.is_empty() { Ok(ids) } else { Err(ApiError::Validation(errors)) }
 }
 
-/// Runs a search for `caller`.
-pub fn search(
-    indexes: &Indexes,
-    cursor_key: &CursorKey,
-    reference: &Reference,
-    caller: &Caller,
-    params: &SearchParams,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<SearchResults, ApiError> {
-    let text = params.q.as_deref().map(str::trim).filter(|text| !text.is_empty());
-    if let Some(text) = text
-        && (text.chars().count() > MAX_QUERY_CHARS || !friends_domain::text::is_clean(text))
-    {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "q",
-            FieldCode::InvalidText,
-            format!(
-                "At most {MAX_QUERY_CHARS} characters, without control, invisible or direction-changing characters."
-            ),
-        )]));
-    }
-    let interests = terms(reference, VocabularyKind::Interests, "interests", params.interests.as_deref())?;
-    let goals = terms(reference, VocabularyKind::Goals, "goals", params.goals.as_deref())?;
-    let authority = match params.authority.as_deref() {
-        None => None,
-        Some(code) if reference.areas.authority_name(code).is_some() => Some(code.to_owned()),
-        Some(_) => {
+/// The search service.
+#[derive(Debug, Clone)]
+pub struct Search<'a> {
+    /// This node's indexes.
+    pub indexes: &'a Indexes,
+    /// Signs search cursors.
+    pub cursor_key: &'a CursorKey,
+    /// Areas and vocabularies.
+    pub reference: &'a Reference,
+    /// The time of this request.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Search<'_> {
+    /// Runs a search for `caller`.
+    pub fn search(&self, caller: &Caller, params: &SearchParams) -> Result<SearchResults, ApiError> {
+        let text = params.q.as_deref().map(str::trim).filter(|text| !text.is_empty());
+        if let Some(text) = text
+            && (text.chars().count() > MAX_QUERY_CHARS || !friends_domain::text::is_clean(text))
+        {
             return Err(ApiError::Validation(vec![FieldError::new(
-                "authority",
-                FieldCode::UnknownAuthority,
-                "Not an ONS local authority code, like E09000027.",
+                "q",
+                FieldCode::InvalidText,
+                format!(
+                    "At most {MAX_QUERY_CHARS} characters, without control, invisible or direction-changing characters."
+                ),
             )]));
         }
-    };
-    let limit = page_limit(params.limit, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT)?;
-    // A cursor is good for the caller and the query it came from only.
-    let binding = serde_json::to_vec(&(
-        caller.subject,
-        format!("{:?}", caller.role),
-        text,
-        &interests,
-        &goals,
-        authority.as_deref(),
-    ))
-    .unwrap_or_default();
-    let after = match params.cursor.as_deref() {
-        None => None,
-        Some(text) => Some(cursor_key.open(&binding, text).ok_or(ApiError::InvalidCursor)?),
-    };
-    // Scope from the caller, never from the query: a member sees only
-    // people within their own travel limit, and never themselves.
-    let (viewer, outcodes): (Option<Uuid>, Option<Vec<String>>) = match caller.role {
-        Role::Member => {
-            let area = indexes.read(|population| population.travel_area(caller.subject))?;
-            let Some(area) = area else {
-                return Err(ApiError::Forbidden {
-                    code: ErrorCode::ProfileRequired,
-                    detail: "Create your profile first: members search around their own area.",
-                });
-            };
-            (Some(caller.subject), Some(area))
-        }
-        Role::Supporter | Role::Broker | Role::Admin => (None, None),
-    };
-    let request = SearchRequest {
-        text: text.map(str::to_owned),
-        interests,
-        goals,
-        authority,
-        outcodes,
-        excluded: std::iter::once(caller.subject).chain(indexes.excluded_for(caller.subject, now)?).collect(),
-        limit,
-        after,
-    };
-    let page = indexes.search().search(&request).map_err(|error| {
-        tracing::error!(error = %error, "search failed");
-        ApiError::Internal
-    })?;
-    let items = indexes.read(|population| {
-        page.hits.iter().filter_map(|hit| population.search_card(viewer, hit.id, f64::from(hit.score))).collect()
-    })?;
-    Ok(SearchResults { items, next_cursor: page.next.map(|cursor| cursor_key.seal(&binding, &cursor)) })
+        let interests = terms(self.reference, VocabularyKind::Interests, "interests", params.interests.as_deref())?;
+        let goals = terms(self.reference, VocabularyKind::Goals, "goals", params.goals.as_deref())?;
+        let authority = match params.authority.as_deref() {
+            None => None,
+            Some(code) if self.reference.areas.authority_name(code).is_some() => Some(code.to_owned()),
+            Some(_) => {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "authority",
+                    FieldCode::UnknownAuthority,
+                    "Not an ONS local authority code, like E09000027.",
+                )]));
+            }
+        };
+        let limit = page_limit(params.limit, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT)?;
+        // A cursor is good for the caller and the query it came from only.
+        let binding = serde_json::to_vec(&(
+            caller.subject,
+            format!("{:?}", caller.role),
+            text,
+            &interests,
+            &goals,
+            authority.as_deref(),
+        ))
+        .unwrap_or_default();
+        let after = match params.cursor.as_deref() {
+            None => None,
+            Some(text) => Some(self.cursor_key.open(&binding, text).ok_or(ApiError::InvalidCursor)?),
+        };
+        // Scope from the caller, never from the query: a member sees only
+        // people within their own travel limit, and never themselves.
+        let (viewer, outcodes): (Option<Uuid>, Option<Vec<String>>) = match caller.role {
+            Role::Member => {
+                let area = self.indexes.read(|population| population.travel_area(caller.subject))?;
+                let Some(area) = area else {
+                    return Err(ApiError::Forbidden {
+                        code: ErrorCode::ProfileRequired,
+                        detail: "Create your profile first: members search around their own area.",
+                    });
+                };
+                (Some(caller.subject), Some(area))
+            }
+            Role::Supporter | Role::Broker | Role::Admin => (None, None),
+        };
+        let request = SearchRequest {
+            text: text.map(str::to_owned),
+            interests,
+            goals,
+            authority,
+            outcodes,
+            excluded: std::iter::once(caller.subject)
+                .chain(self.indexes.excluded_for(caller.subject, self.now)?)
+                .collect(),
+            limit,
+            after,
+        };
+        let page = self.indexes.search().search(&request).map_err(|error| {
+            tracing::error!(error = %error, "search failed");
+            ApiError::Internal
+        })?;
+        let items = self.indexes.read(|population| {
+            page.hits.iter().filter_map(|hit| population.search_card(viewer, hit.id, f64::from(hit.score))).collect()
+        })?;
+        Ok(SearchResults { items, next_cursor: page.next.map(|cursor| self.cursor_key.seal(&binding, &cursor)) })
+    }
 }

@@ -13,41 +13,12 @@ use crate::auth::TokenVerifier;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::errors::{path_error, problem_for_bare_errors, query_error};
-use crate::indexes::{Indexes, spawn_follower};
-use crate::introductions::Introductions;
+use crate::indexes::Indexes;
 use crate::reference::Reference;
+use crate::state::AppState;
 use crate::telemetry::request_context;
 
 pub use crate::body::JSON_BODY_LIMIT;
-
-/// What handlers share.
-#[derive(Debug)]
-pub struct AppState {
-    /// The database.
-    pub store: Store,
-    /// Areas and vocabularies.
-    pub reference: Arc<Reference>,
-    /// This node's derived indexes (matcher and search).
-    pub indexes: Arc<Indexes>,
-    /// Limits on introduction requests.
-    pub introduction_settings: crate::config::IntroductionSettings,
-    /// The clock.
-    pub clock: Clock,
-    /// Signs search cursors.
-    pub cursor_key: crate::cursor::CursorKey,
-}
-
-impl AppState {
-    /// The introductions service, at this moment.
-    pub fn introductions(&self) -> Introductions<'_> {
-        Introductions {
-            store: &self.store,
-            indexes: &self.indexes,
-            limits: self.introduction_settings.limits(),
-            now: self.clock.now(),
-        }
-    }
-}
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -99,24 +70,6 @@ impl AppHandle {
     }
 }
 
-/// Expires due requests every `interval` until the process ends.
-fn spawn_expiry(state: Arc<AppState>, interval: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if let Err(error) = state.introductions().expire_due().await {
-                tracing::warn!(error = %error, "expiry task failed; it runs again next tick");
-            }
-            let before = state.clock.now() - crate::idempotency::KEEP_FOR;
-            if let Err(error) = state.store.purge_idempotency_keys(before).await {
-                tracing::warn!(error = %error, "idempotency keys could not be purged; retried next tick");
-            }
-        }
-    });
-}
-
 impl Application {
     /// Opens the database (migrating it), loads the reference data and demo
     /// people if asked, and binds the listener.
@@ -138,7 +91,6 @@ impl Application {
         let indexes = Arc::new(
             Indexes::open_with_faults(&store, reference.clone(), &folder, cooldown, clock.now(), faults).await?,
         );
-        spawn_follower(indexes.clone(), store.clone());
         let state = web::Data::new(AppState {
             store,
             reference,
@@ -147,7 +99,7 @@ impl Application {
             clock,
             cursor_key: crate::cursor::CursorKey::from_settings(&settings.jwt),
         });
-        spawn_expiry(state.clone().into_inner(), settings.introductions.expiry_interval);
+        crate::jobs::start(&state.clone().into_inner(), settings.introductions.expiry_interval);
         let handle = AppHandle { state: state.clone().into_inner() };
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();

@@ -32,9 +32,11 @@ pub use change_log::{Change, ChangeRecord, ChangedEntity, Operation};
 pub use connect::Backend;
 pub use error::StoreError;
 pub use idempotency::{Reservation, StoredAnswer};
+pub use introductions::events::StoredEvent;
+pub use introductions::queue::QueueItem;
 pub use introductions::{
-    Decision, EventActor, IntroductionFilter, IntroductionLinks, NewIntroduction, QueueItem, Refused, RequestLimits,
-    RequestRefusal, StoredEvent, StoredIntroduction, StoredMember,
+    Decision, EventActor, IntroductionFilter, IntroductionLinks, NewIntroduction, Refused, RequestLimits,
+    RequestRefusal, StoredIntroduction, StoredMember,
 };
 pub use people::StoredPerson;
 pub use reports::StoredReport;

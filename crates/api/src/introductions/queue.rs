@@ -5,7 +5,9 @@ use friends_domain::access::{Perspective, Role};
 use friends_store::QueueItem;
 use serde::Serialize;
 
-use super::{IntroductionView, Introductions, QueueQuery};
+use super::input::QueueQuery;
+use super::service::Introductions;
+use super::views::{IntroductionView, view_as};
 use crate::auth::Caller;
 use crate::errors::{ApiError, ErrorCode, page_limit};
 use crate::pages::{DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, encode_cursor, waited_in_words};
@@ -65,7 +67,7 @@ impl Introductions<'_> {
                 QueueItem::Introduction(introduction) => QueueItemView::Introduction {
                     waiting_seconds,
                     waiting,
-                    introduction: Box::new(self.view_as(introduction, Perspective::Broker, true).await?),
+                    introduction: Box::new(view_as(self.store, introduction, Perspective::Broker, true).await?),
                 },
                 QueueItem::Report(report) => {
                     QueueItemView::Report { waiting_seconds, waiting, report: crate::reports::ReportView::of(report) }

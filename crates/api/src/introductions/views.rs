@@ -8,11 +8,9 @@ use friends_domain::access::{
 };
 use friends_domain::introduction::Member;
 use friends_domain::person::Contact;
-use friends_store::{StoredEvent, StoredIntroduction};
+use friends_store::{Store, StoredEvent, StoredIntroduction};
 use serde::Serialize;
 use uuid::Uuid;
-
-use super::Introductions;
 
 /// The member a pair's `to` names.
 const RECIPIENT: Member = match Member::at(1) {
@@ -112,78 +110,72 @@ pub struct EventView {
     pub supported_by: Option<String>,
 }
 
-impl Introductions<'_> {
-    /// The view for `caller`, or `None` if they may not know it exists.
-    pub(super) async fn view(
-        &self,
-        caller: &Caller,
-        introduction: &StoredIntroduction,
-    ) -> Result<Option<IntroductionView>, ApiError> {
-        let Some(perspective) = perspective_of(caller, introduction) else { return Ok(None) };
-        if perspective == Perspective::Admin {
-            tracing::info!(admin = %caller.subject, introduction_id = %introduction.id, "admin access to an introduction");
-        }
-        Ok(Some(self.view_as(introduction, perspective, true).await?))
+/// The view for `caller`, or `None` if they may not know it exists.
+pub(super) async fn view(
+    store: &Store,
+    caller: &Caller,
+    introduction: &StoredIntroduction,
+) -> Result<Option<IntroductionView>, ApiError> {
+    let Some(perspective) = perspective_of(caller, introduction) else { return Ok(None) };
+    if perspective == Perspective::Admin {
+        tracing::info!(admin = %caller.subject, introduction_id = %introduction.id, "admin access to an introduction");
     }
+    Ok(Some(view_as(store, introduction, perspective, true).await?))
+}
 
-    /// The introduction as `perspective` reads it. `caller_may_see_contacts`
-    /// is false only where the caller is not the perspective's own reader
-    /// (an admin exporting a person's data).
-    pub(super) async fn view_as(
-        &self,
-        introduction: &StoredIntroduction,
-        perspective: Perspective,
-        caller_may_see_contacts: bool,
-    ) -> Result<IntroductionView, ApiError> {
-        let by = introduction.closed_by;
-        let status = introduction.status;
-        let members = introduction.members.len();
-        let viewer_left = match perspective {
-            Perspective::Side(member) => introduction.member(member).is_none_or(|stored| stored.left_at.is_some()),
-            Perspective::Broker | Perspective::Admin => false,
+/// The introduction as `perspective` reads it. `caller_may_see_contacts`
+/// is false only where the caller is not the perspective's own reader
+/// (an admin exporting a person's data).
+pub(super) async fn view_as(
+    store: &Store,
+    introduction: &StoredIntroduction,
+    perspective: Perspective,
+    caller_may_see_contacts: bool,
+) -> Result<IntroductionView, ApiError> {
+    let by = introduction.closed_by;
+    let status = introduction.status;
+    let members = introduction.members.len();
+    let viewer_left = match perspective {
+        Perspective::Side(member) => introduction.member(member).is_none_or(|stored| stored.left_at.is_some()),
+        Perspective::Broker | Perspective::Admin => false,
+    };
+    let contacts = if caller_may_see_contacts && shows_contacts(status, perspective, viewer_left) {
+        // The current members only: nobody who left.
+        let current: Vec<Uuid> =
+            introduction.members.iter().filter(|member| member.left_at.is_none()).map(|member| member.person).collect();
+        let people = store.people_by_ids(&current).await?;
+        let shared = |place: Member| {
+            let id = introduction.person(place).filter(|id| current.contains(id))?;
+            people.iter().find(|person| person.id == id).map(|person| {
+                let Contact { email, phone, note } = person.record.contact.clone();
+                SharedContact { display_name: person.record.display_name.clone(), email, phone, note }
+            })
         };
-        let contacts = if caller_may_see_contacts && shows_contacts(status, perspective, viewer_left) {
-            // The current members only: nobody who left.
-            let current: Vec<Uuid> = introduction
-                .members
-                .iter()
-                .filter(|member| member.left_at.is_none())
-                .map(|member| member.person)
-                .collect();
-            let people = self.store.people_by_ids(&current).await?;
-            let shared = |place: Member| {
-                let id = introduction.person(place).filter(|id| current.contains(id))?;
-                people.iter().find(|person| person.id == id).map(|person| {
-                    let Contact { email, phone, note } = person.record.contact.clone();
-                    SharedContact { display_name: person.record.display_name.clone(), email, phone, note }
-                })
-            };
-            Some(Contacts { from: shared(Member::REQUESTER), to: shared(RECIPIENT) })
-        } else {
-            None
-        };
-        let consent_of = |place: Member| {
-            let consent = introduction.member(place).map_or(Consent::Awaiting, |member| member.consent);
-            shown_consent(consent, place, status, by, perspective, members)
-        };
-        let broker = shows_notes(perspective);
-        Ok(IntroductionView {
-            id: introduction.id,
-            from: introduction.requester(),
-            to: introduction.person(RECIPIENT).unwrap_or_default(),
-            status: shown_status(status, by, perspective, members),
-            message: introduction.message.clone(),
-            reasons: introduction.reasons.clone(),
-            requester_consent: consent_of(Member::REQUESTER),
-            recipient_consent: consent_of(RECIPIENT),
-            created_at: introduction.created_at,
-            updated_at: introduction.updated_at,
-            expires_at: introduction.expires_at(),
-            contacts,
-            flags: broker.then(|| introduction.flags.clone()),
-            created_by_role: broker.then(|| introduction.created_by_role.clone()),
-        })
-    }
+        Some(Contacts { from: shared(Member::REQUESTER), to: shared(RECIPIENT) })
+    } else {
+        None
+    };
+    let consent_of = |place: Member| {
+        let consent = introduction.member(place).map_or(Consent::Awaiting, |member| member.consent);
+        shown_consent(consent, place, status, by, perspective, members)
+    };
+    let broker = shows_notes(perspective);
+    Ok(IntroductionView {
+        id: introduction.id,
+        from: introduction.requester(),
+        to: introduction.person(RECIPIENT).unwrap_or_default(),
+        status: shown_status(status, by, perspective, members),
+        message: introduction.message.clone(),
+        reasons: introduction.reasons.clone(),
+        requester_consent: consent_of(Member::REQUESTER),
+        recipient_consent: consent_of(RECIPIENT),
+        created_at: introduction.created_at,
+        updated_at: introduction.updated_at,
+        expires_at: introduction.expires_at(),
+        contacts,
+        flags: broker.then(|| introduction.flags.clone()),
+        created_by_role: broker.then(|| introduction.created_by_role.clone()),
+    })
 }
 
 /// An introduction and its trail, in an export.

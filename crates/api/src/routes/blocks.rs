@@ -7,17 +7,16 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::errors::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `POST /v1/blocks`.
 pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    let block =
-        crate::blocks::create(&state.store, &state.indexes, &caller, body.into_inner(), state.clock.now()).await?;
+    let block = state.blocks().create(&caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/blocks/{}", block.id))).json(block))
 }
 
 /// `DELETE /v1/blocks/{id}`.
 pub async fn remove(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    crate::blocks::remove(&state.store, &state.indexes, &caller, *id, state.clock.now()).await?;
+    state.blocks().remove(&caller, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

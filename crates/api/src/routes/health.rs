@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::errors::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `GET /healthz`: the process is serving.
 pub async fn live() -> HttpResponse {

@@ -9,7 +9,7 @@ use crate::auth::Caller;
 use crate::body::{JsonBody, OptionalJsonBody};
 use crate::errors::ApiError;
 use crate::introductions::{ListQuery, QueueQuery};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `POST /v1/introductions`.
 pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
@@ -102,7 +102,7 @@ pub async fn queue(
 
 /// `POST /v1/reports`.
 pub async fn report(state: web::Data<AppState>, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    let report = crate::reports::create(&state.store, &caller, body.into_inner(), state.clock.now()).await?;
+    let report = state.reports().create(&caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/v1/reports/{}", report.id))).json(report))
 }
 
@@ -114,6 +114,6 @@ pub async fn resolve_report(
     body: OptionalJsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let report = crate::reports::resolve(&state.store, &caller, *id, body, state.clock.now()).await?;
+    let report = state.reports().resolve(&caller, *id, body).await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -8,13 +8,9 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::errors::ApiError;
-use crate::people::{IfMatch, People, etag};
-use crate::startup::AppState;
+use crate::people::{IfMatch, etag};
+use crate::state::AppState;
 use crate::views::{ExportView, PersonView};
-
-fn service(state: &AppState) -> People<'_> {
-    People { store: &state.store, indexes: &state.indexes, reference: &state.reference, now: state.clock.now() }
-}
 
 fn if_match(request: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
     request
@@ -38,7 +34,7 @@ fn person_response(
 
 /// `POST /v1/people`.
 pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    let person = service(&state).create(&caller, body.into_inner()).await?;
+    let person = state.people().create(&caller, body.into_inner()).await?;
     let mut builder = HttpResponse::Created();
     builder.insert_header((header::LOCATION, format!("/v1/people/{}", person.id)));
     Ok(person_response(builder, &state, &person))
@@ -46,7 +42,7 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, body: JsonBody) 
 
 /// `GET /v1/people/{id}`.
 pub async fn read(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let person = service(&state).visible(&caller, *id).await?;
+    let person = state.people().visible(&caller, *id).await?;
     Ok(person_response(HttpResponse::Ok(), &state, &person))
 }
 
@@ -59,7 +55,7 @@ pub async fn update(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let precondition = if_match(&request)?;
-    let person = service(&state).update(&caller, *id, precondition, body.into_inner()).await?;
+    let person = state.people().update(&caller, *id, precondition, body.into_inner()).await?;
     Ok(person_response(HttpResponse::Ok(), &state, &person))
 }
 
@@ -71,13 +67,13 @@ pub async fn erase(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let precondition = if_match(&request)?;
-    service(&state).erase(&caller, *id, precondition).await?;
+    state.people().erase(&caller, *id, precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `GET /v1/people/{id}/export`.
 pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let (person, changes) = service(&state).export(&caller, *id).await?;
+    let (person, changes) = state.people().export(&caller, *id).await?;
     let introductions = state.introductions().export(&caller, person.id).await?;
     let reports = state.store.reports_by(person.id).await?.iter().map(crate::reports::ReportView::of).collect();
     let now = state.clock.now();
@@ -105,6 +101,6 @@ pub async fn suggestions(
     id: web::Path<Uuid>,
     query: web::Query<SuggestionsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cards = service(&state).suggestions(&caller, *id, query.limit, query.goal.as_deref()).await?;
+    let cards = state.people().suggestions(&caller, *id, query.limit, query.goal.as_deref()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": cards, "next_cursor": null})))
 }

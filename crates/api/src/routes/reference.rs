@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::errors::ApiError;
 use crate::reference::{AREAS_ATTRIBUTION, TAXONOMY_ATTRIBUTION};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::AreaView;
 
 /// `GET /v1/taxonomy`: every vocabulary with labels and synonyms.

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use crate::auth::Caller;
 use crate::errors::ApiError;
 use crate::search::SearchParams;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `GET /v1/search?q=&interests=&goals=&authority=&limit=&cursor=`.
 pub async fn search(
@@ -13,13 +13,6 @@ pub async fn search(
     caller: Caller,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let results = crate::search::search(
-        &state.indexes,
-        &state.cursor_key,
-        &state.reference,
-        &caller,
-        &params,
-        state.clock.now(),
-    )?;
+    let results = state.search().search(&caller, &params)?;
     Ok(HttpResponse::Ok().json(results))
 }

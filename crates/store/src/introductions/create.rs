@@ -9,10 +9,10 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::events::{EventActor, NewEvent, REQUESTED, append_event};
+use super::events::{NewEvent, REQUESTED, append_event};
 use super::{
-    NewIntroduction, RequestLimits, RequestRefusal, StoredIntroduction, StoredMember, between, json_strings,
-    place_value, requested_by, waiting_statuses, with_members,
+    EventActor, NewIntroduction, RequestLimits, RequestRefusal, StoredIntroduction, StoredMember, between,
+    json_strings, place_value, requested_by, waiting_statuses, with_members,
 };
 use crate::change_log::{self, ChangedEntity, Operation};
 use crate::entities::{blocks, introduction_members, introductions, people};

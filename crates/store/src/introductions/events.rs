@@ -8,27 +8,9 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::status_of;
+use super::{EventActor, status_of};
 use crate::entities::{event_notes, introduction_events};
 use crate::{Store, StoreError};
-
-/// Who did something, as events record it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventActor {
-    /// The caller's `sub`; `None` for the service itself (expiry).
-    pub actor: Option<Uuid>,
-    /// `member`, `supporter`, `broker`, `admin` or `system`.
-    pub role: String,
-    /// The person the caller acted for, if any.
-    pub on_behalf_of: Option<Uuid>,
-}
-
-impl EventActor {
-    /// The service itself.
-    pub fn system() -> Self {
-        Self { actor: None, role: "system".into(), on_behalf_of: None }
-    }
-}
 
 /// One event, with its text where it still exists.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,9 +18,9 @@
 
 mod create;
 pub(crate) mod erasure;
-mod events;
+pub(crate) mod events;
 mod lists;
-mod queue;
+pub(crate) mod queue;
 pub(crate) mod transitions;
 
 use std::collections::HashMap;
@@ -32,11 +32,26 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-pub use events::{EventActor, StoredEvent};
-pub use queue::QueueItem;
-
 use crate::StoreError;
 use crate::entities::{introduction_members, introductions};
+
+/// Who did something, as events record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventActor {
+    /// The caller's `sub`; `None` for the service itself (expiry).
+    pub actor: Option<Uuid>,
+    /// `member`, `supporter`, `broker`, `admin` or `system`.
+    pub role: String,
+    /// The person the caller acted for, if any.
+    pub on_behalf_of: Option<Uuid>,
+}
+
+impl EventActor {
+    /// The service itself.
+    pub fn system() -> Self {
+        Self { actor: None, role: "system".into(), on_behalf_of: None }
+    }
+}
 
 /// One member as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,10 +10,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::events::{EventActor, NewEvent, StoredEvent, action_name, append_event};
+use super::events::{NewEvent, StoredEvent, action_name, append_event};
 use super::{
-    Decision, Refused, StoredIntroduction, between, involving, load, open_statuses, place_value, waiting_statuses,
-    with_members,
+    Decision, EventActor, Refused, StoredIntroduction, between, involving, load, open_statuses, place_value,
+    waiting_statuses, with_members,
 };
 use crate::change_log::{self, ChangedEntity, Operation};
 use crate::entities::{introduction_members, introductions};

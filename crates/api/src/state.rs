@@ -1,0 +1,72 @@
+//! What handlers and jobs share, and the one way services are made from it:
+//! `state.people()`, `state.introductions()`, … each borrows what it needs
+//! and reads the clock once, so that one request sees one "now".
+
+use std::sync::Arc;
+
+use friends_store::Store;
+
+use crate::blocks::Blocks;
+use crate::clock::Clock;
+use crate::config::IntroductionSettings;
+use crate::cursor::CursorKey;
+use crate::indexes::Indexes;
+use crate::introductions::Introductions;
+use crate::people::People;
+use crate::reference::Reference;
+use crate::reports::Reports;
+use crate::search::Search;
+
+/// What handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Areas and vocabularies.
+    pub reference: Arc<Reference>,
+    /// This node's derived indexes (matcher and search).
+    pub indexes: Arc<Indexes>,
+    /// Limits on introduction requests.
+    pub introduction_settings: IntroductionSettings,
+    /// The clock.
+    pub clock: Clock,
+    /// Signs search cursors.
+    pub cursor_key: CursorKey,
+}
+
+impl AppState {
+    /// The people service, at this moment.
+    pub fn people(&self) -> People<'_> {
+        People { store: &self.store, indexes: &self.indexes, reference: &self.reference, now: self.clock.now() }
+    }
+
+    /// The introductions service, at this moment.
+    pub fn introductions(&self) -> Introductions<'_> {
+        Introductions {
+            store: &self.store,
+            indexes: &self.indexes,
+            limits: self.introduction_settings.limits(),
+            now: self.clock.now(),
+        }
+    }
+
+    /// The blocks service, at this moment.
+    pub fn blocks(&self) -> Blocks<'_> {
+        Blocks { store: &self.store, indexes: &self.indexes, now: self.clock.now() }
+    }
+
+    /// The reports service, at this moment.
+    pub fn reports(&self) -> Reports<'_> {
+        Reports { store: &self.store, now: self.clock.now() }
+    }
+
+    /// The search service, at this moment.
+    pub fn search(&self) -> Search<'_> {
+        Search {
+            indexes: &self.indexes,
+            cursor_key: &self.cursor_key,
+            reference: &self.reference,
+            now: self.clock.now(),
+        }
+    }
+}
