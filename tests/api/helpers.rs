@@ -147,6 +147,7 @@ pub struct TestApp {
 pub fn test_settings(data_dir: &Path) -> Settings {
     Settings {
         listen: "127.0.0.1:0".into(),
+        ops_listen: None,
         data_dir: data_dir.to_path_buf(),
         database_url: None,
         environment: Environment::Development,

@@ -25,7 +25,7 @@ use crate::errors::ApiError;
 /// Allowed clock skew, in seconds.
 pub const LEEWAY_SECONDS: u64 = 30;
 
-pub use friends_domain::access::Role;
+pub use friends_domain::policy::Role;
 
 /// The claims this service reads. Unknown claims are ignored (identity
 /// providers add their own); known ones must have the right type.
@@ -69,26 +69,9 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Whether the caller may read and change the profile of `person_id`,
-    /// whose district lies in `authority_code`.
-    pub fn may_manage(&self, person_id: Uuid, authority_code: &str) -> bool {
-        self.may_manage_in_any_area(person_id).unwrap_or_else(|| self.covers(authority_code))
-    }
-
-    /// [`Self::may_manage`] when the answer does not depend on the person's
-    /// area (for everyone but brokers); `None` for a broker.
-    pub fn may_manage_in_any_area(&self, person_id: Uuid) -> Option<bool> {
-        match self.role {
-            Role::Member => Some(self.subject == person_id),
-            Role::Supporter => Some(self.acts_for.contains(&person_id)),
-            Role::Broker => None,
-            Role::Admin => Some(true),
-        }
-    }
-
     /// The caller as the access rules of `friends_domain` see them.
-    pub fn actor(&self) -> friends_domain::access::Actor<'_> {
-        friends_domain::access::Actor {
+    pub fn actor(&self) -> friends_domain::policy::Actor<'_> {
+        friends_domain::policy::Actor {
             role: self.role,
             subject: self.subject,
             acts_for: &self.acts_for,
@@ -99,11 +82,6 @@ impl Caller {
     /// The caller as an event records them, acting for `on_behalf_of`.
     pub fn event_actor(&self, on_behalf_of: Option<Uuid>) -> friends_store::EventActor {
         friends_store::EventActor { actor: Some(self.subject), role: self.role.as_str().to_owned(), on_behalf_of }
-    }
-
-    /// Whether a broker's authorities include `authority_code`.
-    pub fn covers(&self, authority_code: &str) -> bool {
-        self.authorities.iter().any(|code| code == authority_code)
     }
 }
 

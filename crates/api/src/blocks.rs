@@ -2,12 +2,13 @@
 //! suggestions or search, and the blocked person is told nothing.
 
 use chrono::{DateTime, Utc};
+use friends_domain::policy;
 use friends_domain::{FieldCode, FieldError};
 use friends_store::{Store, StoredBlock};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::errors::{ApiError, parse_body};
 use crate::indexes::Indexes;
 
@@ -40,14 +41,9 @@ impl From<StoredBlock> for BlockView {
     }
 }
 
-/// Whether the caller may block, or lift a block, on behalf of `person`:
-/// the person themselves or their supporter.
+/// Whether the caller may block, or lift a block, on behalf of `person`.
 fn acts_for(caller: &Caller, person: Uuid) -> bool {
-    match caller.role {
-        Role::Member => caller.subject == person,
-        Role::Supporter => caller.acts_for.contains(&person),
-        Role::Broker | Role::Admin => false,
-    }
+    policy::act_for(caller.actor(), person).is_ok()
 }
 
 /// The blocks service.

@@ -62,6 +62,10 @@ pub struct JwtSettings {
 pub struct Settings {
     /// Address to listen on (`127.0.0.1:8080`; port 0 picks one).
     pub listen: String,
+    /// Where the ops listener binds (`FRIENDS_OPS_LISTEN`): liveness and
+    /// readiness only, for probes on an internal port. `None`: none (they
+    /// are always served on `listen` too).
+    pub ops_listen: Option<String>,
     /// Folder for the SQLite file and, later, the index.
     pub data_dir: PathBuf,
     /// `sqlite://...` or `postgres://...`; `None` means a SQLite file in
@@ -159,6 +163,7 @@ impl Settings {
         };
         let settings = Self {
             listen: read("FRIENDS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            ops_listen: read("FRIENDS_OPS_LISTEN"),
             data_dir: PathBuf::from(read("FRIENDS_DATA_DIR").unwrap_or_else(|| "./var".into())),
             database_url: read("DATABASE_URL").map(Secret::new),
             environment,

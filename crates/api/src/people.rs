@@ -7,13 +7,14 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use friends_domain::person::{PersonInput, PersonRecord, ValidationContext, merge_patch};
+use friends_domain::policy::{self, NewProfileId, Rule};
 use friends_domain::taxonomy::VocabularyKind;
 use friends_matching::{Card, Query};
 use friends_store::{ChangeRecord, Store, StoreError, StoredPerson};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
-use crate::errors::{ApiError, ErrorCode, page_limit, parse_body};
+use crate::errors::{ApiError, page_limit, parse_body, refused};
 use crate::indexes::Indexes;
 
 /// Suggestions returned when no `limit` is given.
@@ -52,9 +53,7 @@ impl IfMatch {
 /// 404 unless the caller may manage person `id` in `authority`. Admins can
 /// reach everyone; every such access is on record.
 fn check_access(caller: &Caller, id: Uuid, authority: &str) -> Result<(), ApiError> {
-    if !caller.may_manage(id, authority) {
-        return Err(ApiError::NotFound);
-    }
+    policy::manage_profile(caller.actor(), id, authority).map_err(|refusal| refused(refusal, Rule::ManageProfile))?;
     if caller.role == Role::Admin {
         tracing::info!(admin = %caller.subject, person_id = %id, "admin access to a person");
     }
@@ -90,16 +89,6 @@ impl People<'_> {
         input.validate(context).map_err(ApiError::Validation)
     }
 
-    fn check_broker_area(caller: &Caller, record: &PersonRecord) -> Result<(), ApiError> {
-        if caller.role == Role::Broker && !caller.covers(&record.authority_code) {
-            return Err(ApiError::Forbidden {
-                code: ErrorCode::OutsideAuthority,
-                detail: "Brokers may only keep profiles in the authorities they cover.",
-            });
-        }
-        Ok(())
-    }
-
     /// Loads a person the caller may manage, or 404.
     pub async fn visible(&self, caller: &Caller, id: Uuid) -> Result<StoredPerson, ApiError> {
         let person = self.store.get_person(id).await?.ok_or(ApiError::NotFound)?;
@@ -121,7 +110,7 @@ impl People<'_> {
     /// hold the person, and for brokers, whose right follows the stored area.
     /// This keeps a database round trip off the busiest read.
     pub async fn authorize_from_indexes(&self, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
-        if caller.may_manage_in_any_area(id).is_some() && self.indexes.read(|population| population.contains(id))? {
+        if caller.actor().manages_anywhere(id).is_some() && self.indexes.read(|population| population.contains(id))? {
             // The area is not consulted for this caller.
             return check_access(caller, id, "");
         }
@@ -132,10 +121,11 @@ impl People<'_> {
     /// its id; anyone else's gets a new id.
     pub async fn create(&self, caller: &Caller, body: serde_json::Value) -> Result<StoredPerson, ApiError> {
         let record = self.validate(body)?;
-        Self::check_broker_area(caller, &record)?;
-        let id = match caller.role {
-            Role::Member => caller.subject,
-            Role::Supporter | Role::Broker | Role::Admin => Uuid::new_v4(),
+        let id = match policy::create_profile(caller.actor(), &record.authority_code)
+            .map_err(|refusal| refused(refusal, Rule::CreateProfile))?
+        {
+            NewProfileId::Subject => caller.subject,
+            NewProfileId::Fresh => Uuid::new_v4(),
         };
         let person = self.store.create_person(id, &record, self.now).await?;
         self.indexes.settle(self.store).await;
@@ -166,7 +156,8 @@ impl People<'_> {
         })?;
         merge_patch(&mut merged, &patch);
         let record = self.validate(merged)?;
-        Self::check_broker_area(caller, &record)?;
+        policy::keep_profile_in(caller.actor(), &record.authority_code)
+            .map_err(|refusal| refused(refusal, Rule::ManageProfile))?;
         let updated = self.store.update_person(id, current.version, &record, self.now).await?;
         self.indexes.settle(self.store).await;
         tracing::info!(person_id = %id, version = updated.version, "person updated");

@@ -3,7 +3,7 @@
 //! the reporter sees it in their export.
 
 use chrono::{DateTime, Utc};
-use friends_domain::access::Role;
+use friends_domain::policy::{self, Rule};
 use friends_domain::text::check_text;
 use friends_domain::{FieldCode, FieldError};
 use friends_store::{Store, StoredReport};
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::errors::{ApiError, ErrorCode, parse_body, parse_optional_body};
+use crate::errors::{ApiError, ErrorCode, parse_body, parse_optional_body, refused};
 use crate::input::optional_text;
 
 /// Longest reason, in characters.
@@ -86,20 +86,11 @@ impl Reports<'_> {
     /// `POST /v1/reports`.
     pub async fn create(&self, caller: &Caller, body: serde_json::Value) -> Result<ReportView, ApiError> {
         let input: ReportInput = parse_body(body)?;
-        if caller.role == Role::Admin {
-            return Err(ApiError::Forbidden {
-                code: ErrorCode::RoleNotAllowed,
-                detail: "Reports are raised by members, their supporters or brokers.",
-            });
-        }
         let reporter_authority = self.store.person_authority(input.reporter).await?;
         // As for any act on a person's behalf; a broker may also report as
         // themselves.
-        let may_report = (caller.role == Role::Broker && caller.subject == input.reporter)
-            || reporter_authority.as_deref().is_some_and(|authority| caller.may_manage(input.reporter, authority));
-        if !may_report {
-            return Err(ApiError::NotFound);
-        }
+        policy::report(caller.actor(), input.reporter, reporter_authority.as_deref())
+            .map_err(|refusal| refused(refusal, Rule::Report))?;
         if input.reporter == input.about {
             return Err(ApiError::Validation(vec![FieldError::new(
                 "about",
@@ -126,9 +117,8 @@ impl Reports<'_> {
     ) -> Result<ReportView, ApiError> {
         let input: ResolveInput = parse_optional_body(body)?;
         let report = self.store.get_report(id).await?.ok_or(ApiError::NotFound)?;
-        if !(caller.role == Role::Broker && caller.covers(&report.about_authority)) {
-            return Err(ApiError::NotFound);
-        }
+        policy::resolve_report(caller.actor(), &report.about_authority)
+            .map_err(|refusal| refused(refusal, Rule::ResolveReport))?;
         if report.status != "open" {
             return Err(ApiError::Conflict {
                 code: ErrorCode::InvalidTransition,

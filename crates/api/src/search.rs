@@ -2,15 +2,16 @@
 //! from the matcher. Members search around their own area only; the scope
 //! comes from the token and the profile, never from the query.
 
+use friends_domain::policy::{self, Forbidden, Refusal, Rule, SearchScope};
 use friends_domain::taxonomy::VocabularyKind;
 use friends_domain::{FieldCode, FieldError};
 use friends_matching::Card;
 use friends_search::SearchRequest;
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::cursor::CursorKey;
-use crate::errors::{ApiError, ErrorCode, page_limit};
+use crate::errors::{ApiError, page_limit, refused};
 use crate::indexes::Indexes;
 use crate::reference::Reference;
 
@@ -120,18 +121,15 @@ impl Search<'_> {
         };
         // Scope from the caller, never from the query: a member sees only
         // people within their own travel limit, and never themselves.
-        let (viewer, outcodes): (Option<Uuid>, Option<Vec<String>>) = match caller.role {
-            Role::Member => {
-                let area = self.indexes.read(|population| population.travel_area(caller.subject))?;
+        let (viewer, outcodes): (Option<Uuid>, Option<Vec<String>>) = match policy::search_scope(caller.actor()) {
+            SearchScope::AroundMember(member) => {
+                let area = self.indexes.read(|population| population.travel_area(member))?;
                 let Some(area) = area else {
-                    return Err(ApiError::Forbidden {
-                        code: ErrorCode::ProfileRequired,
-                        detail: "Create your profile first: members search around their own area.",
-                    });
+                    return Err(refused(Refusal::Forbidden(Forbidden::ProfileRequired), Rule::Search));
                 };
-                (Some(caller.subject), Some(area))
+                (Some(member), Some(area))
             }
-            Role::Supporter | Role::Broker | Role::Admin => (None, None),
+            SearchScope::Everyone => (None, None),
         };
         let request = SearchRequest {
             text: text.map(str::to_owned),

@@ -47,6 +47,8 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The ops listener's port and server, when one is set.
+    ops: Option<(u16, Server)>,
     handle: AppHandle,
 }
 
@@ -104,6 +106,27 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let ops = match &settings.ops_listen {
+            None => None,
+            Some(address) => {
+                let listener = TcpListener::bind(address)?;
+                let ops_port = listener.local_addr()?.port();
+                let state = state.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(state.clone())
+                        .configure(crate::routes::configure_ops)
+                        .wrap(from_fn(problem_for_bare_errors))
+                        .wrap(from_fn(crate::limits::limit_request_head))
+                        .wrap(from_fn(request_context))
+                })
+                .workers(1)
+                .listen(listener)?
+                .run();
+                tracing::info!(port = ops_port, "ops listener");
+                Some((ops_port, server))
+            }
+        };
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -113,7 +136,6 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .configure(crate::routes::configure)
                 .wrap(from_fn(problem_for_bare_errors))
-                .wrap(from_fn(crate::idempotency::idempotency))
                 .wrap(from_fn(crate::limits::limit_request_head))
                 .wrap(from_fn(request_context))
         })
@@ -121,7 +143,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, workers, "listening");
-        Ok(Self { port, server, handle })
+        Ok(Self { port, server, ops, handle })
     }
 
     /// A handle for work besides HTTP.
@@ -134,8 +156,24 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM or the server is stopped.
+    /// The ops listener's port, when one is set.
+    pub fn ops_port(&self) -> Option<u16> {
+        self.ops.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Serves until SIGINT/SIGTERM or the server is stopped (the ops
+    /// listener stops with the main one).
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
-        self.server.await
+        match self.ops {
+            None => self.server.await,
+            Some((_, ops)) => {
+                let ops_handle = ops.handle();
+                let ops = tokio::spawn(ops);
+                let served = self.server.await;
+                ops_handle.stop(true).await;
+                let _ = ops.await;
+                served
+            }
+        }
     }
 }

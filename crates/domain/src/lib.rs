@@ -24,7 +24,6 @@
 //! assert_eq!(district.authority_code, "E09000027");
 //! ```
 
-pub mod access;
 pub mod areas;
 pub mod bands;
 pub mod demo;
@@ -33,6 +32,7 @@ pub mod introduction;
 pub mod money;
 pub mod objects;
 pub mod person;
+pub mod policy;
 pub mod taxonomy;
 pub mod text;
 

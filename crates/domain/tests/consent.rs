@@ -19,11 +19,11 @@
 //!   or an expiry.
 
 use chrono::{DateTime, Duration, Utc};
-use friends_domain::access::{
-    Actor, Command, Party, Perspective, Refusal, Role, ShownStatus, permit, relation, shown_status, shows_contacts,
-};
 use friends_domain::introduction::{
     Action, IntroductionState, IntroductionStatus, MAX_MEMBERS, MIN_MEMBERS, Member, apply, leaving_action,
+};
+use friends_domain::policy::{
+    Actor, Command, Party, Perspective, Refusal, Role, ShownStatus, permit, relation, shown_status, shows_contacts,
 };
 use proptest::prelude::*;
 use uuid::Uuid;

@@ -15,6 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use friends_domain::policy::{Forbidden, Refusal, Rule};
 use friends_domain::{FieldCode, FieldError};
 use friends_store::StoreError;
 use serde::Serialize;
@@ -306,6 +307,38 @@ impl ResponseError for ApiError {
         }
         response
     }
+}
+
+/// A policy refusal as the API answers it: 404, or 403 with the code of
+/// the reason and words that fit the route's rule.
+pub fn refused(refusal: Refusal, rule: Rule) -> ApiError {
+    let Refusal::Forbidden(reason) = refusal else { return ApiError::NotFound };
+    let (code, detail) = match (reason, rule) {
+        (Forbidden::BrokerOnly, Rule::BrokerQueue) => (ErrorCode::BrokerOnly, "The queue is for brokers."),
+        (Forbidden::BrokerOnly, _) => (ErrorCode::BrokerOnly, "Only a broker for the area can review a request."),
+        (Forbidden::ConsentMustBePersonal, _) => {
+            (ErrorCode::ConsentMustBePersonal, "Only the person themselves can give or refuse consent.")
+        }
+        (Forbidden::MembersOnly, _) => {
+            (ErrorCode::PartiesOnly, "Only the two people, or their supporters, can do this.")
+        }
+        (Forbidden::RoleNotAllowed, Rule::Report) => {
+            (ErrorCode::RoleNotAllowed, "Reports are raised by members, their supporters or brokers.")
+        }
+        (Forbidden::RoleNotAllowed, _) => {
+            (ErrorCode::RoleNotAllowed, "Requests are made by members, their supporters or brokers.")
+        }
+        (Forbidden::OutsideAuthority, Rule::BrokerQueue) => {
+            (ErrorCode::OutsideAuthority, "Brokers see the queues of the authorities they cover.")
+        }
+        (Forbidden::OutsideAuthority, _) => {
+            (ErrorCode::OutsideAuthority, "Brokers may only keep profiles in the authorities they cover.")
+        }
+        (Forbidden::ProfileRequired, _) => {
+            (ErrorCode::ProfileRequired, "Create your profile first: members search around their own area.")
+        }
+    };
+    ApiError::Forbidden { code, detail }
 }
 
 impl From<crate::indexes::IndexesError> for ApiError {

@@ -1,6 +1,6 @@
 //! What the introduction routes accept: bodies, queries, and their limits.
 
-use friends_domain::access::ShownStatus;
+use friends_domain::policy::ShownStatus;
 use friends_domain::{FieldCode, FieldError};
 use serde::Deserialize;
 use uuid::Uuid;

@@ -8,7 +8,7 @@
 //! service, rules and store.
 //!
 //! The rules of who may do what, and of what each side sees, are the pure
-//! functions of `friends_domain::access`; this module applies them to the
+//! functions of `friends_domain::policy`; this module applies them to the
 //! introduction the store hands over under its write lock, so that the
 //! check and the change are one atomic step.
 

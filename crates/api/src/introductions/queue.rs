@@ -1,7 +1,7 @@
 //! The broker queue: requests waiting for review and open reports, oldest
 //! first, with how long each has waited.
 
-use friends_domain::access::{Perspective, Role};
+use friends_domain::policy::{self, Perspective, Rule};
 use friends_store::QueueItem;
 use serde::Serialize;
 
@@ -9,7 +9,7 @@ use super::input::QueueQuery;
 use super::service::Introductions;
 use super::views::{IntroductionView, view_as};
 use crate::auth::Caller;
-use crate::errors::{ApiError, ErrorCode, page_limit};
+use crate::errors::{ApiError, page_limit, refused};
 use crate::pages::{DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, encode_cursor, waited_in_words};
 
 /// One item of the broker queue.
@@ -42,19 +42,8 @@ impl Introductions<'_> {
     /// `GET /v1/broker/queue?authority=&cursor=&limit=`: oldest first.
     pub async fn queue(&self, caller: &Caller, query: QueueQuery) -> Result<Page<QueueItemView>, ApiError> {
         let limit = page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
-        let authorities = match (caller.role, query.authority) {
-            (Role::Broker, None) => caller.authorities.clone(),
-            (Role::Broker, Some(authority)) if caller.covers(&authority) => vec![authority],
-            (Role::Broker, Some(_)) => {
-                return Err(ApiError::Forbidden {
-                    code: ErrorCode::OutsideAuthority,
-                    detail: "Brokers see the queues of the authorities they cover.",
-                });
-            }
-            (Role::Member | Role::Supporter | Role::Admin, _) => {
-                return Err(ApiError::Forbidden { code: ErrorCode::BrokerOnly, detail: "The queue is for brokers." });
-            }
-        };
+        let authorities = policy::queue_scope(caller.actor(), query.authority.as_deref())
+            .map_err(|refusal| refused(refusal, Rule::BrokerQueue))?;
         let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
         let rows = self.store.broker_queue(&authorities, after, limit as u64 + 1).await?;
         let more = rows.len() > limit;

@@ -2,9 +2,9 @@
 //! trail, lists, expiry and the export, built from the application state.
 
 use chrono::{DateTime, Utc};
-use friends_domain::access::{Command, Forbidden, Perspective, Refusal, Role, permit, relation};
 use friends_domain::introduction::{Action, IntroductionStatus, Member};
 use friends_domain::money::money_flags;
+use friends_domain::policy::{self, Command, ListScope, Perspective, Role, Rule, permit, relation};
 use friends_domain::{FieldCode, FieldError};
 use friends_store::{Decision, IntroductionFilter, NewIntroduction, Refused, RequestLimits, RequestRefusal, Store};
 use uuid::Uuid;
@@ -15,28 +15,10 @@ use super::input::{
 };
 use super::views::{EventView, ExportedIntroduction, IntroductionView, event_view, perspective_of, view, view_as};
 use crate::auth::Caller;
-use crate::errors::{ApiError, ErrorCode, page_limit, parse_body, parse_optional_body};
+use crate::errors::{ApiError, ErrorCode, page_limit, parse_body, parse_optional_body, refused};
 use crate::indexes::Indexes;
 use crate::input::optional_text;
 use crate::pages::{DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, encode_cursor};
-
-fn refusal_error(refusal: Refusal) -> ApiError {
-    match refusal {
-        Refusal::NotFound => ApiError::NotFound,
-        Refusal::Forbidden(Forbidden::BrokerOnly) => ApiError::Forbidden {
-            code: ErrorCode::BrokerOnly,
-            detail: "Only a broker for the area can review a request.",
-        },
-        Refusal::Forbidden(Forbidden::ConsentMustBePersonal) => ApiError::Forbidden {
-            code: ErrorCode::ConsentMustBePersonal,
-            detail: "Only the person themselves can give or refuse consent.",
-        },
-        Refusal::Forbidden(Forbidden::MembersOnly) => ApiError::Forbidden {
-            code: ErrorCode::PartiesOnly,
-            detail: "Only the two people, or their supporters, can do this.",
-        },
-    }
-}
 
 /// The same words whatever the state: a refusal must not tell the
 /// requester's side what their status view hides.
@@ -64,16 +46,9 @@ impl Introductions<'_> {
     /// `POST /v1/introductions`.
     pub async fn request(&self, caller: &Caller, body: serde_json::Value) -> Result<IntroductionView, ApiError> {
         let input: RequestInput = parse_body(body)?;
-        if caller.role == Role::Admin {
-            return Err(ApiError::Forbidden {
-                code: ErrorCode::RoleNotAllowed,
-                detail: "Requests are made by members, their supporters or brokers.",
-            });
-        }
-        let from_authority = self.store.person_authority(input.from).await?.ok_or(ApiError::NotFound)?;
-        if !caller.may_manage(input.from, &from_authority) {
-            return Err(ApiError::NotFound);
-        }
+        let from_authority = self.store.person_authority(input.from).await?;
+        let asked_personally = policy::request_introduction(caller.actor(), input.from, from_authority.as_deref())
+            .map_err(|refusal| refused(refusal, Rule::RequestIntroduction))?;
         let message = optional_text("message", input.message, MESSAGE_MAX_CHARS, true)?;
         if input.from == input.to {
             return Err(ApiError::Validation(vec![FieldError::new(
@@ -103,7 +78,7 @@ impl Introductions<'_> {
             message,
             reasons,
             flags,
-            requester_asked_personally: caller.role == Role::Member,
+            requester_asked_personally: asked_personally,
         };
         let introduction = match self.store.create_introduction(new, self.limits, self.now).await? {
             Ok(introduction) => introduction,
@@ -228,7 +203,7 @@ impl Introductions<'_> {
         let (introduction, event) = match outcome {
             Ok(done) => done,
             Err(Refused::NotFound) => return Err(ApiError::NotFound),
-            Err(Refused::Rule(refusal)) => return Err(refusal_error(refusal)),
+            Err(Refused::Rule(refusal)) => return Err(refused(refusal, Rule::Introduction(command))),
             Err(Refused::Transition(_)) => return Err(transition_error()),
         };
         self.indexes.settle(self.store).await;
@@ -261,31 +236,25 @@ impl Introductions<'_> {
             None => None,
             Some(status) => Some(parse_shown_status(status)?),
         };
-        let mut filter = match caller.role {
-            Role::Member => IntroductionFilter {
-                requested_by: vec![caller.subject],
-                received_by: vec![caller.subject],
-                ..IntroductionFilter::default()
-            },
-            Role::Supporter => IntroductionFilter {
-                requested_by: caller.acts_for.clone(),
-                received_by: caller.acts_for.clone(),
-                ..IntroductionFilter::default()
-            },
-            Role::Broker => {
-                IntroductionFilter { authorities: caller.authorities.clone(), ..IntroductionFilter::default() }
-            }
-            Role::Admin => IntroductionFilter { all: true, ..IntroductionFilter::default() },
+        let person = match query.person {
+            None => None,
+            Some(person) => Some((person, self.store.person_authority(person).await?)),
         };
-        if let Some(person) = query.person {
-            let authority = self.store.person_authority(person).await?;
-            let known = authority.as_deref().is_some_and(|authority| caller.may_manage(person, authority))
-                || (authority.is_none() && caller.role == Role::Admin);
-            if !known {
-                return Err(ApiError::NotFound);
-            }
-            filter.person = Some(person);
-        }
+        let scope = policy::list_introductions(
+            caller.actor(),
+            person.as_ref().map(|(person, authority)| (*person, authority.as_deref())),
+        )
+        .map_err(|refusal| refused(refusal, Rule::ListIntroductions))?;
+        let mut filter = match scope {
+            ListScope::People(people) => IntroductionFilter {
+                requested_by: people.clone(),
+                received_by: people,
+                ..IntroductionFilter::default()
+            },
+            ListScope::Authorities(authorities) => IntroductionFilter { authorities, ..IntroductionFilter::default() },
+            ListScope::Everything => IntroductionFilter { all: true, ..IntroductionFilter::default() },
+        };
+        filter.person = person.map(|(person, _)| person);
         // Where the status shown depends on the viewer (the requester's
         // `not_going_ahead`), filter on what the caller sees.
         let mut after = query.cursor.as_deref().map(decode_cursor).transpose()?;

@@ -1,13 +1,13 @@
 //! What each caller reads of an introduction and its trail (the rules are
-//! `friends_domain::access`; this applies them to a stored introduction).
+//! `friends_domain::policy`; this applies them to a stored introduction).
 
 use chrono::{DateTime, Utc};
-use friends_domain::access::{
+use friends_domain::introduction::Member;
+use friends_domain::person::Contact;
+use friends_domain::policy::{
     Consent, Perspective, Relation, ShownStatus, hidden_from, relation, shown_consent, shown_status, shows_contacts,
     shows_notes,
 };
-use friends_domain::introduction::Member;
-use friends_domain::person::Contact;
 use friends_store::{Store, StoredEvent, StoredIntroduction};
 use serde::Serialize;
 use uuid::Uuid;

@@ -1,6 +1,21 @@
 //! The route table. Every route is registered through [`api_resources`],
-//! which also records its path and methods, so the contract test can compare
-//! what is served with `api-spec/openapi.yaml` in both directions.
+//! which records, for each, its [`Scope`] (which middleware stack and which
+//! listener serve it), its path and methods, and the policy [`Rule`] each
+//! method applies. The contract test compares what is served with
+//! `api-spec/openapi.yaml` in both directions; the policy test walks every
+//! route × caller × relationship, and fails for a route it has no row for.
+//!
+//! Scopes and their middleware (innermost first; the whole app is also
+//! wrapped, outermost first, by the request context, the head limits, and
+//! problem+json for bare errors):
+//! - **ops**: liveness and readiness, no token; on the main listener and on
+//!   the ops listener (`FRIENDS_OPS_LISTEN`) when one is set;
+//! - **private**: a bearer JWT (the `Caller` extractor), `Idempotency-Key`
+//!   on every POST;
+//! - **public**: for the embed key callers that come next (CORS and a rate
+//!   limit per key, whose 429 carries `Retry-After`); no route yet;
+//! - **admin**: admin-only operations that come next (bulk import, embed
+//!   keys); no route yet.
 
 mod blocks;
 mod health;
@@ -13,16 +28,42 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, Handler, Resource, Responder, web};
 
+use friends_domain::policy::{Command, Rule};
+
 use crate::errors::method_not_allowed;
 use crate::telemetry::catch_panics;
+
+/// Which callers a route is for, and so its middleware and listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Probes: no token, also on the ops listener.
+    Ops,
+    /// Bearer-token callers: members, supporters, brokers, admins.
+    Private,
+    /// Embed-key callers (council websites).
+    Public,
+    /// Admin operations.
+    Admin,
+}
 
 /// One path and the methods it serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteSpec {
+    /// Who it is for.
+    pub scope: Scope,
     /// Path pattern, as in the spec (`/v1/people/{id}`).
     pub path: &'static str,
     /// Methods served.
     pub methods: Vec<Method>,
+    /// The policy rule of each method, in the same order.
+    pub rules: Vec<Rule>,
+}
+
+impl RouteSpec {
+    /// The rule `method` applies, if it is served.
+    pub fn rule(&self, method: &Method) -> Option<Rule> {
+        self.methods.iter().position(|served| served == method).and_then(|index| self.rules.get(index).copied())
+    }
 }
 
 /// A resource being registered, with its spec.
@@ -32,11 +73,11 @@ pub struct ApiResource {
 }
 
 impl ApiResource {
-    fn new(path: &'static str) -> Self {
-        Self { spec: RouteSpec { path, methods: Vec::new() }, resource: web::resource(path) }
+    fn new(scope: Scope, path: &'static str) -> Self {
+        Self { spec: RouteSpec { scope, path, methods: Vec::new(), rules: Vec::new() }, resource: web::resource(path) }
     }
 
-    fn on<F, Args>(mut self, method: Method, handler: F) -> Self
+    fn on<F, Args>(mut self, method: Method, rule: Rule, handler: F) -> Self
     where
         F: Handler<Args>,
         Args: FromRequest + 'static,
@@ -48,6 +89,7 @@ impl ApiResource {
         }
         self.resource = self.resource.route(web::method(method.clone()).to(handler));
         self.spec.methods.push(method);
+        self.spec.rules.push(rule);
         self
     }
 
@@ -57,46 +99,82 @@ impl ApiResource {
             allowed.push("HEAD");
         }
         let allowed = allowed.join(", ");
-        let resource = self
-            .resource
-            .default_service(web::to(move || {
-                let allowed = allowed.clone();
-                async move { method_not_allowed(&allowed) }
-            }))
-            .wrap(from_fn(catch_panics));
-        config.service(resource);
+        let resource = self.resource.default_service(web::to(move || {
+            let allowed = allowed.clone();
+            async move { method_not_allowed(&allowed) }
+        }));
+        // Each scope's own stack; `wrap` adds outside what came before.
+        match self.spec.scope {
+            Scope::Ops => config.service(resource.wrap(from_fn(catch_panics))),
+            Scope::Private | Scope::Admin | Scope::Public => {
+                config.service(resource.wrap(from_fn(catch_panics)).wrap(from_fn(crate::idempotency::idempotency)))
+            }
+        };
     }
 }
 
 fn api_resources() -> Vec<ApiResource> {
+    use Scope::{Ops, Private};
     vec![
-        ApiResource::new("/healthz").on(Method::GET, health::live),
-        ApiResource::new("/readyz").on(Method::GET, health::ready),
-        ApiResource::new("/v1/taxonomy").on(Method::GET, reference::taxonomy),
-        ApiResource::new("/v1/areas/outcodes/{outcode}").on(Method::GET, reference::outcode),
-        ApiResource::new("/v1/people").on(Method::POST, people::create),
-        ApiResource::new("/v1/people/{id}")
-            .on(Method::GET, people::read)
-            .on(Method::PATCH, people::update)
-            .on(Method::DELETE, people::erase),
-        ApiResource::new("/v1/people/{id}/export").on(Method::GET, people::export),
-        ApiResource::new("/v1/people/{id}/suggestions").on(Method::GET, people::suggestions),
-        ApiResource::new("/v1/search").on(Method::GET, search::search),
-        ApiResource::new("/v1/blocks").on(Method::POST, blocks::create),
-        ApiResource::new("/v1/blocks/{id}").on(Method::DELETE, blocks::remove),
-        ApiResource::new("/v1/introductions")
-            .on(Method::POST, introductions::create)
-            .on(Method::GET, introductions::list),
-        ApiResource::new("/v1/introductions/{id}").on(Method::GET, introductions::read),
-        ApiResource::new("/v1/introductions/{id}/events").on(Method::GET, introductions::events),
-        ApiResource::new("/v1/introductions/{id}/approve").on(Method::POST, introductions::approve),
-        ApiResource::new("/v1/introductions/{id}/decline").on(Method::POST, introductions::decline),
-        ApiResource::new("/v1/introductions/{id}/consent").on(Method::POST, introductions::consent),
-        ApiResource::new("/v1/introductions/{id}/withdraw").on(Method::POST, introductions::withdraw),
-        ApiResource::new("/v1/introductions/{id}/end").on(Method::POST, introductions::end),
-        ApiResource::new("/v1/broker/queue").on(Method::GET, introductions::queue),
-        ApiResource::new("/v1/reports").on(Method::POST, introductions::report),
-        ApiResource::new("/v1/reports/{id}/resolve").on(Method::POST, introductions::resolve_report),
+        ApiResource::new(Ops, "/healthz").on(Method::GET, Rule::Open, health::live),
+        ApiResource::new(Ops, "/readyz").on(Method::GET, Rule::Open, health::ready),
+        ApiResource::new(Private, "/v1/taxonomy").on(Method::GET, Rule::AnyCaller, reference::taxonomy),
+        ApiResource::new(Private, "/v1/areas/outcodes/{outcode}").on(Method::GET, Rule::AnyCaller, reference::outcode),
+        ApiResource::new(Private, "/v1/people").on(Method::POST, Rule::CreateProfile, people::create),
+        ApiResource::new(Private, "/v1/people/{id}")
+            .on(Method::GET, Rule::ManageProfile, people::read)
+            .on(Method::PATCH, Rule::ManageProfile, people::update)
+            .on(Method::DELETE, Rule::ManageProfile, people::erase),
+        ApiResource::new(Private, "/v1/people/{id}/export").on(Method::GET, Rule::ManageProfile, people::export),
+        ApiResource::new(Private, "/v1/people/{id}/suggestions").on(
+            Method::GET,
+            Rule::ManageProfile,
+            people::suggestions,
+        ),
+        ApiResource::new(Private, "/v1/search").on(Method::GET, Rule::Search, search::search),
+        ApiResource::new(Private, "/v1/blocks").on(Method::POST, Rule::ActFor, blocks::create),
+        ApiResource::new(Private, "/v1/blocks/{id}").on(Method::DELETE, Rule::ActFor, blocks::remove),
+        ApiResource::new(Private, "/v1/introductions")
+            .on(Method::POST, Rule::RequestIntroduction, introductions::create)
+            .on(Method::GET, Rule::ListIntroductions, introductions::list),
+        ApiResource::new(Private, "/v1/introductions/{id}").on(Method::GET, Rule::SeeIntroduction, introductions::read),
+        ApiResource::new(Private, "/v1/introductions/{id}/events").on(
+            Method::GET,
+            Rule::SeeIntroduction,
+            introductions::events,
+        ),
+        ApiResource::new(Private, "/v1/introductions/{id}/approve").on(
+            Method::POST,
+            Rule::Introduction(Command::Approve),
+            introductions::approve,
+        ),
+        ApiResource::new(Private, "/v1/introductions/{id}/decline").on(
+            Method::POST,
+            Rule::Introduction(Command::Decline),
+            introductions::decline,
+        ),
+        ApiResource::new(Private, "/v1/introductions/{id}/consent").on(
+            Method::POST,
+            Rule::Introduction(Command::Consent),
+            introductions::consent,
+        ),
+        ApiResource::new(Private, "/v1/introductions/{id}/withdraw").on(
+            Method::POST,
+            Rule::Introduction(Command::Leave),
+            introductions::withdraw,
+        ),
+        ApiResource::new(Private, "/v1/introductions/{id}/end").on(
+            Method::POST,
+            Rule::Introduction(Command::Leave),
+            introductions::end,
+        ),
+        ApiResource::new(Private, "/v1/broker/queue").on(Method::GET, Rule::BrokerQueue, introductions::queue),
+        ApiResource::new(Private, "/v1/reports").on(Method::POST, Rule::Report, introductions::report),
+        ApiResource::new(Private, "/v1/reports/{id}/resolve").on(
+            Method::POST,
+            Rule::ResolveReport,
+            introductions::resolve_report,
+        ),
     ]
 }
 
@@ -105,9 +183,16 @@ pub fn route_specs() -> Vec<RouteSpec> {
     api_resources().into_iter().map(|resource| resource.spec).collect()
 }
 
-/// Registers every route.
+/// Registers every route (the main listener).
 pub fn configure(config: &mut web::ServiceConfig) {
     for resource in api_resources() {
+        resource.register(config);
+    }
+}
+
+/// Registers the ops routes only (the ops listener).
+pub fn configure_ops(config: &mut web::ServiceConfig) {
+    for resource in api_resources().into_iter().filter(|resource| resource.spec.scope == Scope::Ops) {
         resource.register(config);
     }
 }

@@ -3,8 +3,8 @@
 //! their limit, all checked inside the write transaction that stores it.
 
 use chrono::{DateTime, Utc};
-use friends_domain::access::Consent;
 use friends_domain::introduction::{IntroductionState, Member};
+use friends_domain::policy::Consent;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;

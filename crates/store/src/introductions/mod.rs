@@ -26,8 +26,8 @@ pub(crate) mod transitions;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use friends_domain::access::{Consent, Party};
 use friends_domain::introduction::{Action, IntroductionState, IntroductionStatus, InvalidTransition, Member};
+use friends_domain::policy::{Consent, Party};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;

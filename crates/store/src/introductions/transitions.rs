@@ -4,8 +4,8 @@
 //! leaving every introduction at once (blocks and erasure).
 
 use chrono::{DateTime, Duration, Utc};
-use friends_domain::access::Consent;
 use friends_domain::introduction::{Action, InvalidTransition, Member, apply, leaving_action};
+use friends_domain::policy::Consent;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;

@@ -21,46 +21,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::{Actor, Forbidden, Refusal, Role};
 use crate::introduction::{IntroductionStatus, Member};
-
-/// What a caller is (the `role` claim).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A person managing their own profile.
-    Member,
-    /// Family, advocate or attorney acting for people in `acts_for`.
-    Supporter,
-    /// Council or user-led organisation staff for `authorities`.
-    Broker,
-    /// Operations: everything, audited.
-    Admin,
-}
-
-impl Role {
-    /// The claim value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Member => "member",
-            Self::Supporter => "supporter",
-            Self::Broker => "broker",
-            Self::Admin => "admin",
-        }
-    }
-}
-
-/// An authenticated caller, as far as these rules need.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    /// Role claim.
-    pub role: Role,
-    /// `sub`.
-    pub subject: Uuid,
-    /// Supporters: the people they act for.
-    pub acts_for: &'a [Uuid],
-    /// Brokers: the authorities they cover.
-    pub authorities: &'a [String],
-}
 
 /// One member of an introduction, as these rules need them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,26 +104,6 @@ pub enum Command {
     Consent,
     /// Withdraw or end (a member or their supporter).
     Leave,
-}
-
-/// What a caller who sees an introduction may still not do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Forbidden {
-    /// Review is for brokers for the area.
-    BrokerOnly,
-    /// Only the person themselves consents.
-    ConsentMustBePersonal,
-    /// Only members, or their supporters, leave.
-    MembersOnly,
-}
-
-/// Why a command is refused before the state machine is asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// The caller may not know the introduction exists.
-    NotFound,
-    /// The caller sees it but may not do this.
-    Forbidden(Forbidden),
 }
 
 /// Whether `relation` may issue `command`; for `Consent` and `Leave`, the
