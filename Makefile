@@ -8,12 +8,17 @@ export FRIENDS_DATA_DIR ?= ./var
 
 .PHONY: run test lint fmt build clean-var bench bench-full
 
+# One build for both commands: `cargo test --no-run` builds the `friends`
+# binary with the same features as the tests (dev-dependencies unify some of
+# them), so `make run` after `make test` compiles nothing, and the reverse.
+# `cargo build --bin friends` would resolve other features and rebuild ~30
+# crates; run the binary from target/debug instead of through `cargo run`.
 build:
-	$(CARGO) build --locked --bin friends
+	$(CARGO) test --locked --workspace --no-run
 
 run: build
 	@./scripts/run-banner
-	FRIENDS_DEMO_PEOPLE=$${FRIENDS_DEMO_PEOPLE:-$(DEMO_PEOPLE)} $(CARGO) run --locked --quiet --bin friends -- serve
+	FRIENDS_DEMO_PEOPLE=$${FRIENDS_DEMO_PEOPLE:-$(DEMO_PEOPLE)} ./target/debug/friends serve
 
 test:
 	rm -rf target/tmp/test-logs
@@ -34,6 +39,7 @@ bench-full:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	./scripts/check-import-cycles
 
 fmt:
 	$(CARGO) fmt --all

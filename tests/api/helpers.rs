@@ -141,6 +141,8 @@ pub struct TestApp {
     pub jwt: JwtSettings,
     /// Expiry on demand and the adjustable clock.
     pub handle: friends_api::startup::AppHandle,
+    /// The ops listener (`http://127.0.0.1:port`), when one was asked for.
+    pub ops_address: Option<String>,
 }
 
 /// Settings for a test app on `backend`, before the database is chosen.
@@ -191,9 +193,10 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         Err(error) => panic!("the app must start: {error}"),
     };
     let address = format!("http://127.0.0.1:{}", application.port());
+    let ops_address = application.ops_port().map(|port| format!("http://127.0.0.1:{port}"));
     let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), data_dir, database_url, backend, jwt, handle }
+    TestApp { address, client: reqwest::Client::new(), data_dir, database_url, backend, jwt, handle, ops_address }
 }
 
 impl TestApp {

@@ -25,6 +25,7 @@ mod migration;
 mod nodes;
 mod outage;
 mod people;
+mod policy;
 mod privacy;
 mod reference;
 mod search;

@@ -635,7 +635,16 @@ async fn previous_schema_reads_back_identically(backend: Backend, round_trip: bo
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
-    let app = TestApp { address, client: reqwest::Client::new(), data_dir, database_url, backend, jwt, handle };
+    let app = TestApp {
+        address,
+        client: reqwest::Client::new(),
+        data_dir,
+        database_url,
+        backend,
+        jwt,
+        handle,
+        ops_address: None,
+    };
     let store = match Store::connect(&app.database_url).await {
         Ok(store) => store,
         Err(error) => panic!("store: {error}"),

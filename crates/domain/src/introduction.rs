@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Who may take an action (a broker for the area, the person themselves, a
-//! supporter) is decided by `access`; this module knows only which member an
+//! supporter) is decided by `policy`; this module knows only which member an
 //! action concerns and whether the move is on the diagram. Every accepted
 //! action yields exactly one [`Transition`] (the event to record); every
 //! other action is refused and changes nothing.

@@ -1,9 +1,9 @@
 //! The consent rules as a whole, on random sequences (10,000 cases) over
 //! introductions of 2 to 6 members: every role tries every action, members
 //! block each other, are erased, and time passes. The API runs exactly
-//! these functions (`access::relation`, `access::permit`,
+//! these functions (`policy::relation`, `policy::permit`,
 //! `introduction::apply`, `introduction::leaving_action`,
-//! `access::shows_contacts`) inside its write transactions; the black-box
+//! `policy::shows_contacts`) inside its write transactions; the black-box
 //! suite drives the same kind of sequences over HTTP.
 //!
 //! Checked after every step:

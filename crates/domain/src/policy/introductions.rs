@@ -21,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Actor, Forbidden, Refusal, Role};
+use super::actor::{Actor, Forbidden, Refusal, Role};
 use crate::introduction::{IntroductionStatus, Member};
 
 /// One member of an introduction, as these rules need them.

@@ -1,0 +1,254 @@
+//! The route table walked against the policy: every route the application
+//! serves has a row here (a route added without one fails), the row names
+//! the rule the route table says it applies, and each caller's status is
+//! asserted, on a fresh pair of people for every call.
+//!
+//! Callers, in column order: Ada (a member, the one asked about or asking),
+//! Ada's supporter, Bea (another member in the same area), Bea's supporter,
+//! a broker for the area, a broker elsewhere, an admin, a stranger (a
+//! member token with no profile) and no token at all.
+
+use std::sync::Arc;
+
+use friends_domain::policy::{Command, Rule};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::introductions::{World, world_on};
+
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    Ada,
+    AdaSupporter,
+    Bea,
+    BeaSupporter,
+    Broker,
+    BrokerElsewhere,
+    Admin,
+    Stranger,
+    NoToken,
+}
+
+const CALLERS: [Caller; 9] = [
+    Caller::Ada,
+    Caller::AdaSupporter,
+    Caller::Bea,
+    Caller::BeaSupporter,
+    Caller::Broker,
+    Caller::BrokerElsewhere,
+    Caller::Admin,
+    Caller::Stranger,
+    Caller::NoToken,
+];
+
+/// One row of the table: a route, the rule it must apply, and the status
+/// each caller gets, in [`CALLERS`] order.
+struct Row {
+    method: &'static str,
+    path: &'static str,
+    rule: Rule,
+    expect: [u16; 9],
+}
+
+const fn row(method: &'static str, path: &'static str, rule: Rule, expect: [u16; 9]) -> Row {
+    Row { method, path, rule, expect }
+}
+
+/// Everyone alike.
+const ALL_200: [u16; 9] = [200; 9];
+/// Whoever manages Ada's profile; the rest may not know she exists.
+const MANAGES_ADA: [u16; 9] = [200, 200, 404, 404, 200, 404, 200, 404, 401];
+/// The people on an approved introduction's trail.
+const SEES: [u16; 9] = [200, 200, 200, 200, 200, 404, 200, 404, 401];
+/// A broker's decision on a request waiting for review: the recipient's side
+/// may not know it exists yet.
+const DECIDES: [u16; 9] = [403, 403, 404, 404, 200, 404, 403, 404, 401];
+/// Leaving, by either person or their supporter; nobody else.
+const LEAVES: [u16; 9] = [200, 200, 200, 200, 403, 404, 403, 404, 401];
+
+const TABLE: [Row; 25] = [
+    row("GET", "/healthz", Rule::Open, ALL_200),
+    row("GET", "/readyz", Rule::Open, ALL_200),
+    row("GET", "/v1/taxonomy", Rule::AnyCaller, ALL_200),
+    row("GET", "/v1/areas/outcodes/{outcode}", Rule::AnyCaller, ALL_200),
+    // Ada and Bea already have profiles; a broker keeps them only in their area.
+    row("POST", "/v1/people", Rule::CreateProfile, [409, 201, 409, 201, 201, 403, 201, 201, 401]),
+    row("GET", "/v1/people/{id}", Rule::ManageProfile, MANAGES_ADA),
+    row("PATCH", "/v1/people/{id}", Rule::ManageProfile, MANAGES_ADA),
+    row("DELETE", "/v1/people/{id}", Rule::ManageProfile, [204, 204, 404, 404, 204, 404, 204, 404, 401]),
+    row("GET", "/v1/people/{id}/export", Rule::ManageProfile, MANAGES_ADA),
+    row("GET", "/v1/people/{id}/suggestions", Rule::ManageProfile, MANAGES_ADA),
+    // Searching needs a profile of one's own (the travel area), or a role.
+    row("GET", "/v1/search", Rule::Search, [200, 200, 200, 200, 200, 200, 200, 403, 401]),
+    // Only the person or their supporter blocks; nobody else may know.
+    row("POST", "/v1/blocks", Rule::ActFor, [201, 201, 404, 404, 404, 404, 404, 404, 401]),
+    row("DELETE", "/v1/blocks/{id}", Rule::ActFor, [204, 204, 404, 404, 404, 404, 404, 404, 401]),
+    // Admins never ask on anyone's behalf.
+    row("POST", "/v1/introductions", Rule::RequestIntroduction, [201, 201, 404, 404, 201, 404, 403, 404, 401]),
+    row("GET", "/v1/introductions", Rule::ListIntroductions, MANAGES_ADA),
+    row("GET", "/v1/introductions/{id}", Rule::SeeIntroduction, SEES),
+    row("GET", "/v1/introductions/{id}/events", Rule::SeeIntroduction, SEES),
+    row("POST", "/v1/introductions/{id}/approve", Rule::Introduction(Command::Approve), DECIDES),
+    row("POST", "/v1/introductions/{id}/decline", Rule::Introduction(Command::Decline), DECIDES),
+    // Ada said yes by asking; consent is personal.
+    row(
+        "POST",
+        "/v1/introductions/{id}/consent",
+        Rule::Introduction(Command::Consent),
+        [409, 403, 200, 403, 403, 404, 403, 404, 401],
+    ),
+    row("POST", "/v1/introductions/{id}/withdraw", Rule::Introduction(Command::Leave), LEAVES),
+    row("POST", "/v1/introductions/{id}/end", Rule::Introduction(Command::Leave), LEAVES),
+    row("GET", "/v1/broker/queue", Rule::BrokerQueue, [403, 403, 403, 403, 200, 200, 403, 403, 401]),
+    // A report is raised for Ada by whoever manages her; never by an admin.
+    row("POST", "/v1/reports", Rule::Report, [201, 201, 404, 404, 201, 404, 403, 404, 401]),
+    row("POST", "/v1/reports/{id}/resolve", Rule::ResolveReport, [404, 404, 404, 404, 200, 404, 404, 404, 401]),
+];
+
+impl World {
+    fn token_for(&self, caller: Caller) -> Option<&str> {
+        Some(match caller {
+            Caller::Ada => &self.ada_token,
+            Caller::AdaSupporter => &self.ada_supporter,
+            Caller::Bea => &self.bea_token,
+            Caller::BeaSupporter => &self.bea_supporter,
+            Caller::Broker => &self.broker,
+            Caller::BrokerElsewhere => &self.broker_elsewhere,
+            Caller::Admin => &self.admin,
+            Caller::Stranger => &self.stranger,
+            Caller::NoToken => return None,
+        })
+    }
+
+    async fn as_ada(&self, method: Method, path: &str, body: Value) -> Value {
+        let (status, answer) = crate::introductions::call(&self.app, method, path, &self.ada_token, Some(body)).await;
+        assert!(status < 300, "setting up {path}: {status} {answer}");
+        answer
+    }
+
+    async fn approved(&self) -> uuid::Uuid {
+        let id = self.request("Hello").await;
+        self.approve(id).await;
+        id
+    }
+}
+
+/// Calls `row`'s route as `caller`, on what the route needs (set up fresh
+/// on `world`); returns the status.
+async fn exercise(world: &World, row: &Row, caller: Caller) -> u16 {
+    let (ada, bea) = (world.ada, world.bea);
+    let mut if_match = None;
+    let mut body = None;
+    let path = match (row.method, row.path) {
+        (_, "/healthz" | "/readyz" | "/v1/taxonomy" | "/v1/search") => row.path.to_owned(),
+        (_, "/v1/areas/outcodes/{outcode}") => "/v1/areas/outcodes/TW9".to_owned(),
+        (_, "/v1/people") => {
+            body = Some(sample_person());
+            row.path.to_owned()
+        }
+        ("PATCH", "/v1/people/{id}") => {
+            body = Some(json!({"about": "New words."}));
+            if_match = Some("\"1\"");
+            format!("/v1/people/{ada}")
+        }
+        (_, "/v1/people/{id}") => format!("/v1/people/{ada}"),
+        (_, "/v1/people/{id}/export") => format!("/v1/people/{ada}/export"),
+        (_, "/v1/people/{id}/suggestions") => format!("/v1/people/{ada}/suggestions"),
+        (_, "/v1/blocks") => {
+            body = Some(json!({"blocker": ada, "blocked": bea}));
+            row.path.to_owned()
+        }
+        (_, "/v1/blocks/{id}") => {
+            let block = world.as_ada(Method::POST, "/v1/blocks", json!({"blocker": ada, "blocked": bea})).await;
+            format!("/v1/blocks/{}", block["id"].as_str().unwrap_or_default())
+        }
+        ("POST", "/v1/introductions") => {
+            body = Some(json!({"from": ada, "to": bea, "message": "Hello"}));
+            row.path.to_owned()
+        }
+        ("GET", "/v1/introductions") => format!("/v1/introductions?person={ada}"),
+        (_, "/v1/introductions/{id}") => format!("/v1/introductions/{}", world.approved().await),
+        (_, "/v1/introductions/{id}/events") => format!("/v1/introductions/{}/events", world.approved().await),
+        (_, "/v1/introductions/{id}/approve" | "/v1/introductions/{id}/decline") => {
+            let id = world.request("Hello").await;
+            row.path.replace("{id}", &id.to_string())
+        }
+        (_, "/v1/introductions/{id}/consent") => {
+            body = Some(json!({"decision": "accept"}));
+            format!("/v1/introductions/{}/consent", world.approved().await)
+        }
+        (_, "/v1/introductions/{id}/withdraw") => format!("/v1/introductions/{}/withdraw", world.approved().await),
+        (_, "/v1/introductions/{id}/end") => {
+            let id = world.approved().await;
+            let (status, view) = world.act(id, "consent", &world.bea_token, json!({"decision": "accept"})).await;
+            assert_eq!((status, view["status"].as_str()), (200, Some("introduced")), "{view}");
+            format!("/v1/introductions/{id}/end")
+        }
+        (_, "/v1/broker/queue") => row.path.to_owned(),
+        (_, "/v1/reports") => {
+            body = Some(json!({"reporter": ada, "about": bea, "reason": "Asked me for money."}));
+            row.path.to_owned()
+        }
+        (_, "/v1/reports/{id}/resolve") => {
+            let report = world
+                .as_ada(Method::POST, "/v1/reports", json!({"reporter": ada, "about": bea, "reason": "Rude."}))
+                .await;
+            format!("/v1/reports/{}/resolve", report["id"].as_str().unwrap_or_default())
+        }
+        (method, path) => panic!("the walk does not know how to call {method} {path}: teach `exercise`"),
+    };
+    let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::GET);
+    let response = world.app.send(method, &path, world.token_for(caller), body.as_ref(), if_match).await;
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn every_route_has_a_policy_row_and_every_caller_gets_its_status() {
+    let served = friends_api::routes::route_specs();
+    let mut walked = Vec::new();
+    for spec in &served {
+        for method in &spec.methods {
+            let Some(row) = TABLE.iter().find(|row| row.method == method.as_str() && row.path == spec.path) else {
+                panic!("no policy row for {method} {}: add one to tests/api/policy.rs", spec.path)
+            };
+            assert_eq!(spec.rule(method), Some(row.rule), "{method} {} applies another rule than its row", spec.path);
+            walked.push((row.method, row.path));
+        }
+    }
+    for row in &TABLE {
+        assert!(walked.contains(&(row.method, row.path)), "row for {} {} names no served route", row.method, row.path);
+    }
+
+    let app = Arc::new(spawn_app().await);
+    let mut wrong = Vec::new();
+    for row in &TABLE {
+        for (caller, want) in CALLERS.into_iter().zip(row.expect) {
+            // Fresh people for every call: no call sees another's effects.
+            let world = world_on(app.clone()).await;
+            let got = exercise(&world, row, caller).await;
+            if got != want {
+                wrong.push(format!("{} {} by {caller:?}: {got}, expected {want}", row.method, row.path));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} calls got another status:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn the_ops_listener_serves_the_probes_and_nothing_else() {
+    let app = spawn_app_with(default_backend(), |settings| settings.ops_listen = Some("127.0.0.1:0".to_owned())).await;
+    let Some(ops) = app.ops_address.clone() else { panic!("an ops listener was asked for") };
+    for probe in ["/healthz", "/readyz"] {
+        let status = app.client.get(format!("{ops}{probe}")).send().await.map(|r| r.status().as_u16());
+        assert_eq!(status.ok(), Some(200), "{probe} on the ops listener");
+    }
+    let token = app.token(friends_api::auth::Role::Admin, uuid::Uuid::new_v4());
+    for path in ["/v1/taxonomy", "/v1/people", "/v1/broker/queue", "/v1/search"] {
+        let response = app.client.get(format!("{ops}{path}")).bearer_auth(&token).send().await;
+        assert_eq!(response.map(|r| r.status().as_u16()).ok(), Some(404), "{path} is not on the ops listener");
+    }
+    // The main listener still serves everything, probes included.
+    assert_eq!(app.send(Method::GET, "/healthz", None, None, None).await.status(), 200);
+    assert_eq!(app.send(Method::GET, "/v1/taxonomy", None, None, None).await.status(), 200);
+}
