@@ -162,6 +162,7 @@ pub fn test_settings(data_dir: &Path) -> Settings {
         demo_people: None,
         workers: Some(2),
         introductions: friends_api::config::IntroductionSettings::default(),
+        public: friends_api::config::PublicSettings::default(),
         // Tests move time forward instead of waiting.
         clock: friends_api::clock::Clock::adjustable(),
         search_write_faults: None,

@@ -16,6 +16,7 @@ mod concurrency;
 mod consent_sequences;
 mod contract;
 mod crash;
+mod embed;
 mod faults;
 mod hostile;
 mod hygiene;

@@ -67,7 +67,12 @@ const DECIDES: [u16; 9] = [403, 403, 404, 404, 200, 404, 403, 404, 401];
 /// Leaving, by either person or their supporter; nobody else.
 const LEAVES: [u16; 9] = [200, 200, 200, 200, 403, 404, 403, 404, 401];
 
-const TABLE: [Row; 25] = [
+/// Admin operations: everyone else is told so.
+const ADMINS: [u16; 9] = [403, 403, 403, 403, 403, 403, 200, 403, 401];
+/// The embed key is the caller: no bearer token opens a public route.
+const EMBED_KEY_ONLY: [u16; 9] = [401; 9];
+
+const TABLE: [Row; 33] = [
     row("GET", "/healthz", Rule::Open, ALL_200),
     row("GET", "/readyz", Rule::Open, ALL_200),
     row("GET", "/v1/taxonomy", Rule::AnyCaller, ALL_200),
@@ -104,6 +109,15 @@ const TABLE: [Row; 25] = [
     // A report is raised for Ada by whoever manages her; never by an admin.
     row("POST", "/v1/reports", Rule::Report, [201, 201, 404, 404, 201, 404, 403, 404, 401]),
     row("POST", "/v1/reports/{id}/resolve", Rule::ResolveReport, [404, 404, 404, 404, 200, 404, 404, 404, 401]),
+    // A resident's enquiry about Ada, through a Richmond key: Richmond's brokers only.
+    row("POST", "/v1/enquiries/{id}/resolve", Rule::ResolveEnquiry, [404, 404, 404, 404, 200, 404, 404, 404, 401]),
+    row("GET", "/v1/public/search", Rule::EmbedKey, EMBED_KEY_ONLY),
+    row("POST", "/v1/public/enquiries", Rule::EmbedKey, EMBED_KEY_ONLY),
+    row("POST", "/v1/admin/embed-keys", Rule::AdminOnly, [403, 403, 403, 403, 403, 403, 201, 403, 401]),
+    row("GET", "/v1/admin/embed-keys", Rule::AdminOnly, ADMINS),
+    row("DELETE", "/v1/admin/embed-keys/{id}", Rule::AdminOnly, [403, 403, 403, 403, 403, 403, 204, 403, 401]),
+    row("GET", "/embed/widget.js", Rule::Open, ALL_200),
+    row("GET", "/embed/demo", Rule::Open, ALL_200),
 ];
 
 impl World {
@@ -125,6 +139,56 @@ impl World {
         let (status, answer) = crate::introductions::call(&self.app, method, path, &self.ada_token, Some(body)).await;
         assert!(status < 300, "setting up {path}: {status} {answer}");
         answer
+    }
+
+    async fn as_admin(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, answer) = crate::introductions::call(&self.app, method, path, &self.admin, body).await;
+        assert!(status < 300, "setting up {path}: {status} {answer}");
+        answer
+    }
+
+    /// A Richmond embed key; Ada turns her public listing on herself.
+    async fn embed_key_and_listing(&self) -> (String, String) {
+        let key = self
+            .as_admin(
+                Method::POST,
+                "/v1/admin/embed-keys",
+                Some(json!({"authority": RICHMOND, "origins": ["https://council.example"], "label": "Walk"})),
+            )
+            .await;
+        let key = key["key"].as_str().unwrap_or_default().to_owned();
+        // Earlier calls' people are listed too (one app): Ada's listing is
+        // the one that appears when she lists herself.
+        let before = self.listings(&key).await;
+        let response = self
+            .app
+            .send(
+                Method::PATCH,
+                &format!("/v1/people/{}", self.ada),
+                Some(&self.ada_token),
+                Some(&json!({"public_listing": true})),
+                Some("\"1\""),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "Ada lists herself");
+        let listing = self.listings(&key).await.into_iter().find(|listing| !before.contains(listing));
+        (key, listing.unwrap_or_default())
+    }
+
+    /// Every listing id under `key`.
+    async fn listings(&self, key: &str) -> Vec<String> {
+        let mut listings = Vec::new();
+        let mut path = format!("/v1/public/search?key={key}&limit=30");
+        loop {
+            let page = self.app.send(Method::GET, &path, None, None, None).await;
+            let page: Value = page.json().await.unwrap_or(Value::Null);
+            let items = page["items"].as_array().into_iter().flatten();
+            listings.extend(items.filter_map(|card| card["listing_id"].as_str()).map(str::to_owned));
+            match page["next_cursor"].as_str() {
+                Some(cursor) => path = format!("/v1/public/search?key={key}&limit=30&cursor={cursor}"),
+                None => return listings,
+            }
+        }
     }
 
     async fn approved(&self) -> uuid::Uuid {
@@ -196,6 +260,63 @@ async fn exercise(world: &World, row: &Row, caller: Caller) -> u16 {
                 .await;
             format!("/v1/reports/{}/resolve", report["id"].as_str().unwrap_or_default())
         }
+        (_, "/v1/enquiries/{id}/resolve") => {
+            let (key, listing) = world.embed_key_and_listing().await;
+            let sent = world
+                .app
+                .send(
+                    Method::POST,
+                    &format!("/v1/public/enquiries?key={key}"),
+                    None,
+                    Some(&json!({"listing_id": listing, "name": "Rowan", "contact": {"email": "rowan@example.org"},
+                                 "message": "Hello"})),
+                    None,
+                )
+                .await;
+            assert_eq!(sent.status(), 202, "setting up an enquiry");
+            // The walk's one app keeps every row's requests: page to Ada's.
+            let mut enquiry = None;
+            let mut page = "/v1/broker/queue?limit=100".to_owned();
+            while enquiry.is_none() {
+                let (_, queue) = crate::introductions::call(&world.app, Method::GET, &page, &world.broker, None).await;
+                enquiry = queue["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|item| item["kind"] == "enquiry" && item["about"] == json!(ada))
+                    .cloned();
+                match queue["next_cursor"].as_str() {
+                    Some(cursor) => page = format!("/v1/broker/queue?limit=100&cursor={cursor}"),
+                    None => break,
+                }
+            }
+            let enquiry = enquiry.as_ref();
+            format!("/v1/enquiries/{}/resolve", enquiry.and_then(|item| item["id"].as_str()).unwrap_or_default())
+        }
+        ("GET", "/v1/public/search") => row.path.to_owned(),
+        ("POST", "/v1/public/enquiries") => {
+            let (_, listing) = world.embed_key_and_listing().await;
+            body = Some(json!({"listing_id": listing, "name": "Rowan", "contact": {"email": "rowan@example.org"},
+                               "message": "Hello"}));
+            row.path.to_owned()
+        }
+        ("POST", "/v1/admin/embed-keys") => {
+            body = Some(json!({"authority": RICHMOND, "origins": ["https://council.example"], "label": "Walk"}));
+            row.path.to_owned()
+        }
+        ("GET", "/v1/admin/embed-keys") => row.path.to_owned(),
+        (_, "/v1/admin/embed-keys/{id}") => {
+            let key = world
+                .as_admin(
+                    Method::POST,
+                    "/v1/admin/embed-keys",
+                    Some(json!({"authority": RICHMOND, "origins": ["https://council.example"], "label": "Walk"})),
+                )
+                .await;
+            format!("/v1/admin/embed-keys/{}", key["id"].as_str().unwrap_or_default())
+        }
+        (_, "/embed/widget.js") => row.path.to_owned(),
+        (_, "/embed/demo") => "/embed/demo?key=ffe_0".to_owned(),
         (method, path) => panic!("the walk does not know how to call {method} {path}: teach `exercise`"),
     };
     let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::GET);

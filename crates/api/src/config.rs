@@ -81,6 +81,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Limits on introduction requests.
     pub introductions: IntroductionSettings,
+    /// Limits on the public routes (the council embed).
+    pub public: PublicSettings,
     /// The clock (adjustable in tests).
     pub clock: crate::clock::Clock,
     /// Fault tests only: a switch that makes the search index's writes
@@ -112,6 +114,23 @@ impl IntroductionSettings {
             max_open_requests: self.max_open_requests,
             cooldown: chrono::Duration::days(i64::from(self.cooldown_days)),
         }
+    }
+}
+
+/// Limits on the public routes (the council embed), per embed key and
+/// client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicSettings {
+    /// Requests a minute (`FRIENDS_PUBLIC_RATE_PER_MINUTE`), bursts included.
+    pub rate_per_minute: u32,
+    /// Enquiries an hour (`FRIENDS_PUBLIC_ENQUIRIES_PER_HOUR`), on top of
+    /// the request limit.
+    pub enquiries_per_hour: u32,
+}
+
+impl Default for PublicSettings {
+    fn default() -> Self {
+        Self { rate_per_minute: 60, enquiries_per_hour: 5 }
     }
 }
 
@@ -161,6 +180,15 @@ impl Settings {
             cooldown_days: number("FRIENDS_COOLDOWN_DAYS", defaults.cooldown_days, 0..=3650)?,
             expiry_interval: defaults.expiry_interval,
         };
+        let public_defaults = PublicSettings::default();
+        let public = PublicSettings {
+            rate_per_minute: number("FRIENDS_PUBLIC_RATE_PER_MINUTE", public_defaults.rate_per_minute, 1..=1_000_000)?,
+            enquiries_per_hour: number(
+                "FRIENDS_PUBLIC_ENQUIRIES_PER_HOUR",
+                public_defaults.enquiries_per_hour,
+                1..=10_000,
+            )?,
+        };
         let settings = Self {
             listen: read("FRIENDS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
             ops_listen: read("FRIENDS_OPS_LISTEN"),
@@ -176,6 +204,7 @@ impl Settings {
             demo_people,
             workers,
             introductions,
+            public,
             clock: crate::clock::Clock::system(),
             search_write_faults: None,
         };

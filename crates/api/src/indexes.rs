@@ -107,7 +107,8 @@ fn findable(record: &PersonRecord) -> bool {
 
 /// What the search index holds of a findable person: interest labels and
 /// synonyms and the about text as free text, ids for filters, and every
-/// authority the district touches.
+/// authority the district touches; for a public listing, its one authority
+/// and the interest words alone.
 pub fn search_document(reference: &Reference, person: &StoredPerson) -> SearchDocument {
     let record = &person.record;
     let interests = reference.taxonomy.vocabulary(VocabularyKind::Interests);
@@ -122,6 +123,8 @@ pub fn search_document(reference: &Reference, person: &StoredPerson) -> SearchDo
             }
         }
     }
+    // Public free text: the interest words alone, never the about text.
+    let public_text = if record.public_listing { text.clone() } else { String::new() };
     text.push_str(&record.about);
     let authorities = reference
         .areas
@@ -134,6 +137,11 @@ pub fn search_document(reference: &Reference, person: &StoredPerson) -> SearchDo
         goals: record.goals.clone(),
         authorities,
         outcode: record.outcode.clone(),
+        // Listed by their district's own authority only: a listing seen
+        // under the keys of two neighbouring councils would narrow the
+        // person's district to the few that touch both.
+        listed_in: record.public_listing.then(|| record.authority_code.clone()),
+        public_text,
     }
 }
 

@@ -5,8 +5,9 @@
 //!
 //! - **follow**: catches this node's indexes up with writes made by others
 //!   (every [`crate::indexes::FOLLOW_INTERVAL`]);
-//! - **expire**: expires quiet requests and purges old idempotency keys
-//!   (every `expiry_interval`).
+//! - **expire**: expires quiet requests, purges old idempotency keys,
+//!   clears residents' enquiries past their time, and forgets idle clients
+//!   of the public rate limits (every `expiry_interval`).
 //!
 //! Check-ins (after an introduction) are the next job here.
 
@@ -61,5 +62,21 @@ pub async fn expire(state: &AppState) -> Result<usize, ApiError> {
     if let Err(error) = state.store.purge_idempotency_keys(before).await {
         tracing::warn!(error = %error, "idempotency keys could not be purged; retried next tick");
     }
+    if let Err(error) = lapse_enquiries(state).await {
+        tracing::warn!(error = %error, "old enquiries could not be cleared; retried next tick");
+    }
+    state.public_limits.forget_idle();
     expired
+}
+
+/// Clears the details of every enquiry older than
+/// [`crate::embed::enquiries::KEEP_DAYS`]; returns how many.
+pub async fn lapse_enquiries(state: &AppState) -> Result<usize, ApiError> {
+    let now = state.clock.now();
+    let before = now - chrono::Duration::days(crate::embed::enquiries::KEEP_DAYS);
+    let lapsed = state.store.lapse_enquiries(before, now).await?;
+    if lapsed > 0 {
+        tracing::info!(lapsed, "enquiries past their time cleared");
+    }
+    Ok(lapsed)
 }

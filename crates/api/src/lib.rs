@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod cursor;
 pub mod demo;
+pub mod embed;
 pub mod errors;
 pub mod exclusions;
 pub mod idempotency;

@@ -127,6 +127,8 @@ impl People<'_> {
             NewProfileId::Subject => caller.subject,
             NewProfileId::Fresh => Uuid::new_v4(),
         };
+        policy::public_listing(caller.actor(), id, false, record.public_listing)
+            .map_err(|refusal| refused(refusal, Rule::CreateProfile))?;
         let person = self.store.create_person(id, &record, self.now).await?;
         self.indexes.settle(self.store).await;
         tracing::info!(person_id = %id, role = ?caller.role, "person created");
@@ -157,6 +159,8 @@ impl People<'_> {
         merge_patch(&mut merged, &patch);
         let record = self.validate(merged)?;
         policy::keep_profile_in(caller.actor(), &record.authority_code)
+            .map_err(|refusal| refused(refusal, Rule::ManageProfile))?;
+        policy::public_listing(caller.actor(), id, current.record.public_listing, record.public_listing)
             .map_err(|refusal| refused(refusal, Rule::ManageProfile))?;
         let updated = self.store.update_person(id, current.version, &record, self.now).await?;
         self.indexes.settle(self.store).await;

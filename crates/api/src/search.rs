@@ -49,7 +49,26 @@ pub struct SearchResults {
     pub next_cursor: Option<String>,
 }
 
-fn terms(
+/// Free text of a search query: trimmed, `None` when empty, refused when
+/// too long or unclean.
+pub(crate) fn check_query_text(q: Option<&str>) -> Result<Option<&str>, ApiError> {
+    let text = q.map(str::trim).filter(|text| !text.is_empty());
+    if let Some(text) = text
+        && (text.chars().count() > MAX_QUERY_CHARS || !friends_domain::text::is_clean(text))
+    {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "q",
+            FieldCode::InvalidText,
+            format!(
+                "At most {MAX_QUERY_CHARS} characters, without control, invisible or direction-changing characters."
+            ),
+        )]));
+    }
+    Ok(text)
+}
+
+/// A comma-separated list of vocabulary terms, resolved to ids.
+pub(crate) fn terms(
     reference: &Reference,
     kind: VocabularyKind,
     field: &str,
@@ -79,18 +98,7 @@ pub struct Search<'a> {
 impl Search<'_> {
     /// Runs a search for `caller`.
     pub fn search(&self, caller: &Caller, params: &SearchParams) -> Result<SearchResults, ApiError> {
-        let text = params.q.as_deref().map(str::trim).filter(|text| !text.is_empty());
-        if let Some(text) = text
-            && (text.chars().count() > MAX_QUERY_CHARS || !friends_domain::text::is_clean(text))
-        {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "q",
-                FieldCode::InvalidText,
-                format!(
-                    "At most {MAX_QUERY_CHARS} characters, without control, invisible or direction-changing characters."
-                ),
-            )]));
-        }
+        let text = check_query_text(params.q.as_deref())?;
         let interests = terms(self.reference, VocabularyKind::Interests, "interests", params.interests.as_deref())?;
         let goals = terms(self.reference, VocabularyKind::Goals, "goals", params.goals.as_deref())?;
         let authority = match params.authority.as_deref() {

@@ -66,6 +66,12 @@ impl AppHandle {
         self.state.introductions().expire_due().await
     }
 
+    /// Clears, now, the details of enquiries past their time (the expiry
+    /// job also does, every `expiry_interval`); returns how many.
+    pub async fn lapse_enquiries(&self) -> Result<usize, crate::errors::ApiError> {
+        crate::jobs::lapse_enquiries(&self.state).await
+    }
+
     /// The application's clock.
     pub fn clock(&self) -> &Clock {
         &self.state.clock
@@ -100,6 +106,7 @@ impl Application {
             introduction_settings: settings.introductions,
             clock,
             cursor_key: crate::cursor::CursorKey::from_settings(&settings.jwt),
+            public_limits: crate::embed::gate::PublicLimits::new(settings.public),
         });
         crate::jobs::start(&state.clone().into_inner(), settings.introductions.expiry_interval);
         let handle = AppHandle { state: state.clone().into_inner() };

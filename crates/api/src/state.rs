@@ -1,5 +1,6 @@
 //! What handlers and jobs share, and the one way services are made from it:
-//! `state.people()`, `state.introductions()`, … each borrows what it needs
+//! `state.people()`, `state.introductions()`, `state.public_search()`, …
+//! each borrows what it needs
 //! and reads the clock once, so that one request sees one "now".
 
 use std::sync::Arc;
@@ -10,6 +11,10 @@ use crate::blocks::Blocks;
 use crate::clock::Clock;
 use crate::config::IntroductionSettings;
 use crate::cursor::CursorKey;
+use crate::embed::enquiries::Enquiries;
+use crate::embed::gate::PublicLimits;
+use crate::embed::keys::EmbedKeys;
+use crate::embed::search::PublicSearch;
 use crate::indexes::Indexes;
 use crate::introductions::Introductions;
 use crate::people::People;
@@ -32,6 +37,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Signs search cursors.
     pub cursor_key: CursorKey,
+    /// Rate limits of the public routes.
+    pub public_limits: PublicLimits,
 }
 
 impl AppState {
@@ -58,6 +65,26 @@ impl AppState {
     /// The reports service, at this moment.
     pub fn reports(&self) -> Reports<'_> {
         Reports { store: &self.store, now: self.clock.now() }
+    }
+
+    /// The embed keys service (admins), at this moment.
+    pub fn embed_keys(&self) -> EmbedKeys<'_> {
+        EmbedKeys { store: &self.store, reference: &self.reference, now: self.clock.now() }
+    }
+
+    /// The public search service (the council embed), at this moment.
+    pub fn public_search(&self) -> PublicSearch<'_> {
+        PublicSearch {
+            indexes: &self.indexes,
+            cursor_key: &self.cursor_key,
+            reference: &self.reference,
+            now: self.clock.now(),
+        }
+    }
+
+    /// The residents' enquiries service, at this moment.
+    pub fn enquiries(&self) -> Enquiries<'_> {
+        Enquiries { store: &self.store, search: self.public_search(), now: self.clock.now() }
     }
 
     /// The search service, at this moment.

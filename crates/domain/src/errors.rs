@@ -12,6 +12,8 @@ pub enum FieldCode {
     HiddenCharacters,
     /// Not an email address.
     InvalidEmail,
+    /// Not a web origin (`https://host[:port]`).
+    InvalidOrigin,
     /// Not a postcode district.
     InvalidOutcode,
     /// Not a UK phone number.
@@ -48,6 +50,7 @@ impl FieldCode {
         Self::ControlCharacters,
         Self::HiddenCharacters,
         Self::InvalidEmail,
+        Self::InvalidOrigin,
         Self::InvalidOutcode,
         Self::InvalidPhone,
         Self::InvalidText,
@@ -70,6 +73,7 @@ impl FieldCode {
             Self::ControlCharacters => "control_characters",
             Self::HiddenCharacters => "hidden_characters",
             Self::InvalidEmail => "invalid_email",
+            Self::InvalidOrigin => "invalid_origin",
             Self::InvalidOutcode => "invalid_outcode",
             Self::InvalidPhone => "invalid_phone",
             Self::InvalidText => "invalid_text",

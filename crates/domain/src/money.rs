@@ -22,6 +22,7 @@ const PHRASES: &[&str] = &[
     "give me some money",
     "owe me",
     "money transfer",
+    "bank transfer",
     "transfer money",
     "transfer the money",
     "bank details",
@@ -154,6 +155,7 @@ mod tests {
             "send me your bank details",
             "what's your sort-code",
             "I only take PayPal",
+            "Can you send me £50 by bank transfer?",
         ] {
             assert_eq!(money_flags(message), vec![MoneyFlag::AsksForMoney], "{message}");
         }

@@ -81,6 +81,20 @@ pub struct Card {
     pub support_needs: Option<Vec<String>>,
 }
 
+/// What a public card shows of a listed person: no name, about text,
+/// needs, contact, district, score or distance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicProfile {
+    /// Their age band.
+    pub age_band: AgeBand,
+    /// Their interest ids.
+    pub interests: Vec<String>,
+    /// Their goal ids.
+    pub goals: Vec<String>,
+    /// When they are free (slot ids).
+    pub availability: Vec<String>,
+}
+
 /// Everyone the matcher knows, kept current by [`Population::apply`].
 #[derive(Debug, Clone)]
 pub struct Population {
@@ -557,6 +571,20 @@ impl Population {
             .and_then(|viewer| self.profile(viewer))
             .map(|viewer| (viewer, self.districts.distance_km(viewer.core.district, other.core.district)));
         Some(self.card_of(other, viewer, score))
+    }
+
+    /// The public card of a listed person (the council embed): what
+    /// DESIGN §7 allows and nothing else. `None` unless they are findable
+    /// and chose a public listing.
+    pub fn public_profile(&self, id: Uuid) -> Option<PublicProfile> {
+        let person = self.profile(id).filter(|person| person.core.visible && person.public_listing)?;
+        let codebook = &self.codebook;
+        Some(PublicProfile {
+            age_band: AgeBand::of(person.core.birth_year, self.current_year),
+            interests: person.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
+            goals: codebook.goals.ids_of(person.core.goals),
+            availability: codebook.availability.ids_of(person.core.availability),
+        })
     }
 
     /// The outcode of a district index.

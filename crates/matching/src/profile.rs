@@ -72,6 +72,8 @@ pub struct MatchProfile {
     pub interests: Box<[u16]>,
     /// Shown on cards.
     pub display_name: Box<str>,
+    /// They chose a public listing (the council embed).
+    pub public_listing: bool,
 }
 
 impl MatchProfile {
@@ -112,6 +114,7 @@ impl MatchProfile {
             },
             interests: interests.into_boxed_slice(),
             display_name: record.display_name.clone().into_boxed_str(),
+            public_listing: record.public_listing,
         })
     }
 }

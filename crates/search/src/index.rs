@@ -11,7 +11,7 @@ use crate::faults::{FaultyDirectory, WriteFaults};
 
 /// Schema version: bump when the schema changes, so that an older index is
 /// treated as foreign and rebuilt.
-const SCHEMA_VERSION: &str = "friends-search-v1";
+const SCHEMA_VERSION: &str = "friends-search-v2";
 const WRITER_HEAP_BYTES: usize = 50_000_000;
 /// Small segments allowed before they are merged.
 const MAX_SEGMENTS: usize = 8;
@@ -49,6 +49,12 @@ pub struct SearchDocument {
     pub authorities: Vec<String>,
     /// Their district.
     pub outcode: String,
+    /// The one authority whose public search lists them (their district's
+    /// own), when they chose a public listing; `None` otherwise.
+    pub listed_in: Option<String>,
+    /// What public free text matches for a listed person: interest labels
+    /// and synonyms only (never the about text, which may name needs).
+    pub public_text: String,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +67,8 @@ pub(crate) struct Fields {
     pub goals: Field,
     pub authorities: Field,
     pub outcode: Field,
+    pub listed_in: Field,
+    pub public_text: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -72,11 +80,13 @@ fn schema() -> (Schema, Fields) {
         id: builder.add_text_field("id", STRING),
         id_high: builder.add_u64_field("id_high", FAST | INDEXED),
         id_low: builder.add_u64_field("id_low", FAST),
-        text: builder.add_text_field("text", text_options),
+        text: builder.add_text_field("text", text_options.clone()),
         interests: builder.add_text_field("interests", STRING),
         goals: builder.add_text_field("goals", STRING),
         authorities: builder.add_text_field("authorities", STRING),
         outcode: builder.add_text_field("outcode", STRING),
+        listed_in: builder.add_text_field("listed_in", STRING),
+        public_text: builder.add_text_field("public_text", text_options),
     };
     (builder.build(), fields)
 }
@@ -275,6 +285,10 @@ impl SearchIndex {
         }
         for authority in &person.authorities {
             document.add_text(fields.authorities, authority);
+        }
+        if let Some(authority) = &person.listed_in {
+            document.add_text(fields.listed_in, authority);
+            document.add_text(fields.public_text, &person.public_text);
         }
         document
     }

@@ -14,11 +14,16 @@
 //! - User text never reaches a query parser: free text is tokenised with the
 //!   index's own analyser and turned into term and fuzzy-term queries on one
 //!   field, so no input can name another field or widen the caller's scope.
+//! - People who chose a public listing also carry the one authority that
+//!   lists them and their interest words in a field of their own, which is
+//!   all that public search (the council embed) reads.
 
 mod faults;
 mod index;
+mod public;
 mod query;
 
 pub use faults::WriteFaults;
 pub use index::{IndexError, OpenOutcome, SearchDocument, SearchIndex};
+pub use public::{PublicHit, PublicSearchRequest};
 pub use query::{Cursor, SearchHit, SearchPage, SearchRequest};

@@ -83,7 +83,7 @@ pub struct SearchPage {
 type SortKey = (bool, Score, Reverse<(u64, u64)>);
 
 impl SearchIndex {
-    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+    pub(crate) fn text_query(&self, field: tantivy::schema::Field, text: &str) -> Option<Box<dyn Query>> {
         let mut analyzer = self.index.tokenizers().get(crate::index::ANALYZER)?;
         let mut stream = analyzer.token_stream(text);
         let mut words: Vec<String> = Vec::new();
@@ -99,7 +99,7 @@ impl SearchIndex {
         let clauses: Vec<(Occur, Box<dyn Query>)> = words
             .into_iter()
             .map(|word| {
-                let term = Term::from_field_text(self.fields.text, &word);
+                let term = Term::from_field_text(field, &word);
                 let exact: Box<dyn Query> = Box::new(BoostQuery::new(
                     Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
                     2.0,
@@ -140,7 +140,7 @@ impl SearchIndex {
         })
     }
 
-    fn exact(&self, field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
+    pub(crate) fn exact(&self, field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
         Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
     }
 
@@ -148,7 +148,7 @@ impl SearchIndex {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchPage, IndexError> {
         let fields = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let text_query = request.text.as_deref().and_then(|text| self.text_query(text));
+        let text_query = request.text.as_deref().and_then(|text| self.text_query(fields.text, text));
         let has_text = text_query.is_some();
         if let Some(query) = text_query {
             clauses.push((Occur::Must, query));

@@ -1,6 +1,6 @@
 //! The search index on a real folder.
 
-use friends_search::{OpenOutcome, SearchDocument, SearchIndex, SearchRequest};
+use friends_search::{OpenOutcome, PublicSearchRequest, SearchDocument, SearchIndex, SearchRequest};
 use uuid::Uuid;
 
 fn person(id: u128, text: &str, outcode: &str, authority: &str) -> SearchDocument {
@@ -11,6 +11,8 @@ fn person(id: u128, text: &str, outcode: &str, authority: &str) -> SearchDocumen
         goals: vec!["share_pa".into()],
         authorities: vec![authority.to_owned()],
         outcode: outcode.to_owned(),
+        listed_in: None,
+        public_text: String::new(),
     }
 }
 
@@ -175,4 +177,47 @@ fn many_small_batches_do_not_pile_up_segments() {
     assert!(index.segment_count() <= 9, "{} segments", index.segment_count());
     assert_eq!(index.len(), 30);
     assert_eq!(index.committed_seq().ok(), Some(30));
+}
+
+#[test]
+fn public_search_reads_listings_of_one_authority_and_interest_words_only() {
+    let Ok(dir) = tempfile::tempdir() else { panic!("tempdir") };
+    let (index, _) = open(&dir.path().join("index"));
+    let listed = |id: u128, authority: &str| SearchDocument {
+        listed_in: Some(authority.to_owned()),
+        public_text: "Football soccer".to_owned(),
+        ..person(id, "Football soccer I have autism and use a wheelchair", "TW9", authority)
+    };
+    let people = [
+        listed(1, "E09000027"),
+        listed(2, "E09000027"),
+        // Not listed: in member search, never in public search.
+        person(3, "Football soccer", "TW9", "E09000027"),
+        // Listed by another council.
+        listed(4, "E08000003"),
+    ];
+    let changed: Vec<Uuid> = people.iter().map(|person| person.id).collect();
+    assert!(index.apply(1, &changed, &people, &[]).is_ok());
+    let public = |text: Option<&str>, interests: &[&str]| -> Vec<u128> {
+        let request = PublicSearchRequest {
+            authority: "E09000027".to_owned(),
+            text: text.map(str::to_owned),
+            interests: interests.iter().map(|id| (*id).to_owned()).collect(),
+            goals: Vec::new(),
+        };
+        let Ok(hits) = index.public_search(&request) else { panic!("public search") };
+        let mut ids: Vec<u128> = hits.iter().map(|hit| hit.id.as_u128()).collect();
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(public(None, &[]), vec![1, 2]);
+    assert_eq!(public(Some("soccer"), &[]), vec![1, 2]);
+    assert_eq!(public(None, &["sport_fitness.football"]), vec![1, 2]);
+    // The about text is member search's only: words of needs find nobody.
+    assert_eq!(public(Some("autism"), &[]), Vec::<u128>::new());
+    assert_eq!(public(Some("wheelchair"), &[]), Vec::<u128>::new());
+    assert_eq!(public(Some("the"), &[]), Vec::<u128>::new());
+    // Member search still reads the about text.
+    let member = SearchRequest { text: Some("autism".into()), limit: 10, ..SearchRequest::default() };
+    assert_eq!(ids(&index, &member).len(), 4);
 }

@@ -57,6 +57,10 @@ words! {
         Introduction => "introduction",
         /// A safeguarding report.
         Report => "report",
+        /// A council embed key.
+        EmbedKey => "embed_key",
+        /// A resident's enquiry about a listing.
+        Enquiry => "enquiry",
     }
 }
 
@@ -71,8 +75,13 @@ words! {
         Erased => "erased",
         /// A block was lifted.
         Removed => "removed",
-        /// A report was resolved.
+        /// A report or an enquiry was resolved.
         Resolved => "resolved",
+        /// An embed key was revoked.
+        Revoked => "revoked",
+        /// An enquiry was closed unresolved after its time (its contact
+        /// details cleared).
+        Lapsed => "lapsed",
     }
 }
 

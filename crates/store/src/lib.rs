@@ -1,5 +1,5 @@
 //! Finding Friends store: people, blocks, introductions with members,
-//! reports and the change log, over SQLite (the
+//! reports, embed keys and enquiries, and the change log, over SQLite (the
 //! embedded default) or PostgreSQL (production), through one sea-orm API.
 //!
 //! Invariants:
@@ -20,6 +20,8 @@
 mod blocks;
 mod change_log;
 mod connect;
+mod embed_keys;
+mod enquiries;
 mod entities;
 mod error;
 mod idempotency;
@@ -30,6 +32,8 @@ mod reports;
 pub use blocks::StoredBlock;
 pub use change_log::{Change, ChangeRecord, ChangedEntity, Operation};
 pub use connect::Backend;
+pub use embed_keys::{NewEmbedKey, StoredEmbedKey};
+pub use enquiries::{NewEnquiry, StoredEnquiry};
 pub use error::StoreError;
 pub use idempotency::{Reservation, StoredAnswer};
 pub use introductions::events::StoredEvent;

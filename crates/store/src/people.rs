@@ -170,6 +170,8 @@ impl Store {
             .exec(&transaction)
             .await?;
         crate::idempotency::erase_person_keys(&transaction, id).await?;
+        // Residents' enquiries about them say who they are to the council.
+        crate::enquiries::erase_about(&transaction, id).await?;
         change_log::append(&transaction, ChangedEntity::Person, id, Operation::Erased, now).await?;
         transaction.commit().await?;
         self.checkpoint_wal().await

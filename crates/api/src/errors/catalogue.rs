@@ -59,6 +59,10 @@ catalogue! {
     OutsideAuthority => ("outside_authority", FORBIDDEN, "Outside your area"),
     /// A member needs a profile first.
     ProfileRequired => ("profile_required", FORBIDDEN, "A profile is needed first"),
+    /// Admin operations.
+    AdminOnly => ("admin_only", FORBIDDEN, "Only an admin can do this"),
+    /// No valid embed key (missing, unknown or revoked).
+    EmbedKeyInvalid => ("embed_key_invalid", UNAUTHORIZED, "A valid embed key is needed"),
     /// Field-level validation failed.
     ValidationFailed => ("validation_failed", UNPROCESSABLE_ENTITY, "Some fields are not valid"),
     /// A postcode district that is not known.

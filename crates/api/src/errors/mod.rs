@@ -34,6 +34,10 @@ pub enum ApiError {
     /// No valid bearer token. Always the same body, whatever the reason.
     #[error("unauthorized")]
     Unauthorized,
+    /// No valid embed key on a public route (missing, unknown or revoked:
+    /// always the same body).
+    #[error("embed key invalid")]
+    EmbedKeyInvalid,
     /// The caller may not know this exists, or it does not.
     #[error("not found")]
     NotFound,
@@ -127,6 +131,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Unauthorized => ErrorCode::Unauthorized,
+            Self::EmbedKeyInvalid => ErrorCode::EmbedKeyInvalid,
             Self::NotFound => ErrorCode::NotFound,
             Self::Forbidden { code, .. } | Self::Conflict { code, .. } => *code,
             Self::Validation(errors) => validation_code(errors),
@@ -155,6 +160,7 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             Self::Unauthorized => "A valid bearer token is required.".into(),
+            Self::EmbedKeyInvalid => "This page's embed key is not valid. The council can create a new one.".into(),
             Self::NotFound => "Nothing was found at this address.".into(),
             Self::Forbidden { detail, .. } => (*detail).into(),
             Self::Validation(errors) if validation_code(errors) == ErrorCode::UnknownOutcode => {
@@ -285,7 +291,9 @@ pub fn problem_response(
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
     if status == StatusCode::UNAUTHORIZED {
-        response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        // Public routes take an embed key in the query, not a bearer token.
+        let scheme = if code == ErrorCode::EmbedKeyInvalid { "EmbedKey" } else { "Bearer" };
+        response.insert_header((header::WWW_AUTHENTICATE, scheme));
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
@@ -316,6 +324,9 @@ pub fn refused(refusal: Refusal, rule: Rule) -> ApiError {
     let (code, detail) = match (reason, rule) {
         (Forbidden::BrokerOnly, Rule::BrokerQueue) => (ErrorCode::BrokerOnly, "The queue is for brokers."),
         (Forbidden::BrokerOnly, _) => (ErrorCode::BrokerOnly, "Only a broker for the area can review a request."),
+        (Forbidden::ConsentMustBePersonal, Rule::ManageProfile | Rule::CreateProfile) => {
+            (ErrorCode::ConsentMustBePersonal, "Only the person themselves can turn a public listing on.")
+        }
         (Forbidden::ConsentMustBePersonal, _) => {
             (ErrorCode::ConsentMustBePersonal, "Only the person themselves can give or refuse consent.")
         }
@@ -337,6 +348,7 @@ pub fn refused(refusal: Refusal, rule: Rule) -> ApiError {
         (Forbidden::ProfileRequired, _) => {
             (ErrorCode::ProfileRequired, "Create your profile first: members search around their own area.")
         }
+        (Forbidden::AdminOnly, _) => (ErrorCode::AdminOnly, "Only an admin can manage embed keys."),
     };
     ApiError::Forbidden { code, detail }
 }

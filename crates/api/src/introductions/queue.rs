@@ -1,5 +1,5 @@
-//! The broker queue: requests waiting for review and open reports, oldest
-//! first, with how long each has waited.
+//! The broker queue: requests waiting for review, open reports and open
+//! residents' enquiries, oldest first, with how long each has waited.
 
 use friends_domain::policy::{self, Perspective, Rule};
 use friends_store::QueueItem;
@@ -36,6 +36,16 @@ pub enum QueueItemView {
         #[serde(flatten)]
         report: crate::reports::ReportView,
     },
+    /// A resident's enquiry about a listing (the council embed).
+    Enquiry {
+        /// How long it has waited, in seconds.
+        waiting_seconds: i64,
+        /// The same in words.
+        waiting: String,
+        /// The enquiry.
+        #[serde(flatten)]
+        enquiry: crate::embed::enquiries::EnquiryView,
+    },
 }
 
 impl Introductions<'_> {
@@ -61,6 +71,11 @@ impl Introductions<'_> {
                 QueueItem::Report(report) => {
                     QueueItemView::Report { waiting_seconds, waiting, report: crate::reports::ReportView::of(report) }
                 }
+                QueueItem::Enquiry(enquiry) => QueueItemView::Enquiry {
+                    waiting_seconds,
+                    waiting,
+                    enquiry: crate::embed::enquiries::EnquiryView::of(enquiry),
+                },
             });
         }
         let next_cursor = more.then(|| rows.get(limit - 1).map(QueueItem::key)).flatten();

@@ -12,12 +12,17 @@
 //!   the ops listener (`FRIENDS_OPS_LISTEN`) when one is set;
 //! - **private**: a bearer JWT (the `Caller` extractor), `Idempotency-Key`
 //!   on every POST;
-//! - **public**: for the embed key callers that come next (CORS and a rate
-//!   limit per key, whose 429 carries `Retry-After`); no route yet;
-//! - **admin**: admin-only operations that come next (bulk import, embed
-//!   keys); no route yet.
+//! - **public**: the embed key is the caller (council websites): the gate
+//!   (`embed::gate`) looks the key up, applies the rate limits (429 with
+//!   `Retry-After`) and answers CORS for the key's origins only; no bearer
+//!   token counts and no `Idempotency-Key` is kept (the caller is anonymous);
+//! - **admin**: admin-only operations (embed keys; bulk import next): a
+//!   bearer JWT, `Idempotency-Key` on every POST;
+//! - **assets**: the embed widget's script and demo page, for anyone, with
+//!   a strict Content-Security-Policy.
 
 mod blocks;
+mod embed;
 mod health;
 mod introductions;
 mod people;
@@ -44,6 +49,8 @@ pub enum Scope {
     Public,
     /// Admin operations.
     Admin,
+    /// The embed widget's script and demo page: anyone.
+    Assets,
 }
 
 /// One path and the methods it serves.
@@ -105,16 +112,19 @@ impl ApiResource {
         }));
         // Each scope's own stack; `wrap` adds outside what came before.
         match self.spec.scope {
-            Scope::Ops => config.service(resource.wrap(from_fn(catch_panics))),
-            Scope::Private | Scope::Admin | Scope::Public => {
+            Scope::Ops | Scope::Assets => config.service(resource.wrap(from_fn(catch_panics))),
+            Scope::Private | Scope::Admin => {
                 config.service(resource.wrap(from_fn(catch_panics)).wrap(from_fn(crate::idempotency::idempotency)))
+            }
+            Scope::Public => {
+                config.service(resource.wrap(from_fn(catch_panics)).wrap(from_fn(crate::embed::gate::public_gate)))
             }
         };
     }
 }
 
 fn api_resources() -> Vec<ApiResource> {
-    use Scope::{Ops, Private};
+    use Scope::{Admin, Assets, Ops, Private, Public};
     vec![
         ApiResource::new(Ops, "/healthz").on(Method::GET, Rule::Open, health::live),
         ApiResource::new(Ops, "/readyz").on(Method::GET, Rule::Open, health::ready),
@@ -175,6 +185,17 @@ fn api_resources() -> Vec<ApiResource> {
             Rule::ResolveReport,
             introductions::resolve_report,
         ),
+        ApiResource::new(Private, "/v1/enquiries/{id}/resolve").on(Method::POST, Rule::ResolveEnquiry, embed::resolve),
+        ApiResource::new(Public, "/v1/public/search").on(Method::GET, Rule::EmbedKey, embed::search),
+        ApiResource::new(Public, "/v1/public/enquiries").on(Method::POST, Rule::EmbedKey, embed::enquire),
+        ApiResource::new(Admin, "/v1/admin/embed-keys").on(Method::POST, Rule::AdminOnly, embed::create_key).on(
+            Method::GET,
+            Rule::AdminOnly,
+            embed::list_keys,
+        ),
+        ApiResource::new(Admin, "/v1/admin/embed-keys/{id}").on(Method::DELETE, Rule::AdminOnly, embed::revoke_key),
+        ApiResource::new(Assets, "/embed/widget.js").on(Method::GET, Rule::Open, embed::widget_script),
+        ApiResource::new(Assets, "/embed/demo").on(Method::GET, Rule::Open, embed::demo),
     ]
 }
 

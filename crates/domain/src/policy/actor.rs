@@ -86,6 +86,8 @@ pub enum Forbidden {
     OutsideAuthority,
     /// A member without a profile searching around it.
     ProfileRequired,
+    /// Admin operations (embed keys).
+    AdminOnly,
 }
 
 /// Why a rule said no.

@@ -27,7 +27,8 @@ use uuid::Uuid;
 /// The rule a route applies: one per route in the route table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
-    /// Anyone, without a token: liveness and readiness.
+    /// Anyone, without a token: liveness and readiness, the embed widget's
+    /// script and demo page.
     Open,
     /// Anyone, with or without a token: the vocabularies and areas (open
     /// data).
@@ -54,6 +55,13 @@ pub enum Rule {
     Report,
     /// [`resolve_report`].
     ResolveReport,
+    /// [`admin_only`]: embed keys.
+    AdminOnly,
+    /// The embed key is the caller (public routes): no bearer token counts,
+    /// and results stay in the key's authority.
+    EmbedKey,
+    /// [`resolve_enquiry`].
+    ResolveEnquiry,
 }
 
 /// [`Rule::ManageProfile`]: the caller may manage `person` (in
@@ -172,6 +180,29 @@ pub fn resolve_report(actor: Actor<'_>, about_authority: &str) -> Result<(), Ref
     if actor.role == Role::Broker && actor.covers(about_authority) { Ok(()) } else { Err(Refusal::NotFound) }
 }
 
+/// [`Rule::AdminOnly`]: admins only; anyone else is told so (there is
+/// nothing here whose existence could be probed).
+pub fn admin_only(actor: Actor<'_>) -> Result<(), Refusal> {
+    if actor.role == Role::Admin { Ok(()) } else { Err(Refusal::Forbidden(Forbidden::AdminOnly)) }
+}
+
+/// A public listing is the person's own choice (DESIGN §6): only the person,
+/// with their own token, turns `public_listing` on (in a new profile or a
+/// change); anyone who manages the profile may turn it off.
+pub fn public_listing(actor: Actor<'_>, person: Uuid, before: bool, after: bool) -> Result<(), Refusal> {
+    let turning_on = after && !before;
+    if turning_on && !(actor.role == Role::Member && actor.subject == person) {
+        return Err(Refusal::Forbidden(Forbidden::ConsentMustBePersonal));
+    }
+    Ok(())
+}
+
+/// [`Rule::ResolveEnquiry`]: a broker for the embed key's authority; anyone
+/// else may not know the enquiry exists.
+pub fn resolve_enquiry(actor: Actor<'_>, authority: &str) -> Result<(), Refusal> {
+    if actor.role == Role::Broker && actor.covers(authority) { Ok(()) } else { Err(Refusal::NotFound) }
+}
+
 /// Where a caller's search looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchScope {
@@ -231,6 +262,34 @@ mod tests {
         assert_eq!(report(actor(Role::Broker, 4, &[], &home), Uuid::from_u128(4), None), Ok(()));
         assert_eq!(request_introduction(actor(Role::Member, 1, &[], &[]), ada, Some(HOME)), Ok(true));
         assert_eq!(request_introduction(actor(Role::Broker, 4, &[], &home), ada, Some(HOME)), Ok(false));
+    }
+
+    #[test]
+    fn only_the_person_turns_a_public_listing_on_and_anyone_managing_turns_it_off() {
+        let ada = Uuid::from_u128(1);
+        let home = [HOME.to_owned()];
+        let supported = [ada];
+        let others = [
+            actor(Role::Supporter, 3, &supported, &[]),
+            actor(Role::Broker, 4, &[], &home),
+            actor(Role::Admin, 5, &[], &[]),
+            actor(Role::Member, 2, &[], &[]),
+        ];
+        assert_eq!(public_listing(actor(Role::Member, 1, &[], &[]), ada, false, true), Ok(()));
+        for other in others {
+            assert_eq!(
+                public_listing(other, ada, false, true),
+                Err(Refusal::Forbidden(Forbidden::ConsentMustBePersonal)),
+                "{other:?}"
+            );
+            assert_eq!(public_listing(other, ada, true, false), Ok(()), "{other:?}");
+            assert_eq!(public_listing(other, ada, true, true), Ok(()), "{other:?}: already on");
+        }
+        assert_eq!(admin_only(actor(Role::Admin, 5, &[], &[])), Ok(()));
+        assert_eq!(admin_only(actor(Role::Broker, 4, &[], &home)), Err(Refusal::Forbidden(Forbidden::AdminOnly)));
+        assert_eq!(resolve_enquiry(actor(Role::Broker, 4, &[], &home), HOME), Ok(()));
+        assert_eq!(resolve_enquiry(actor(Role::Broker, 4, &[], &home), AWAY), Err(Refusal::NotFound));
+        assert_eq!(resolve_enquiry(actor(Role::Admin, 5, &[], &[]), HOME), Err(Refusal::NotFound));
     }
 
     #[test]

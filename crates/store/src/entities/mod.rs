@@ -3,6 +3,8 @@
 
 pub mod blocks;
 pub mod change_log;
+pub mod embed_keys;
+pub mod enquiries;
 pub mod event_notes;
 pub mod idempotency_keys;
 pub mod introduction_events;

@@ -1,5 +1,5 @@
-//! The broker queue: requests waiting for review and open reports in the
-//! broker's authorities, oldest first.
+//! The broker queue: requests waiting for review, open reports and open
+//! residents' enquiries in the broker's authorities, oldest first.
 
 use chrono::{DateTime, Utc};
 use friends_domain::introduction::IntroductionStatus;
@@ -7,7 +7,8 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use uuid::Uuid;
 
 use super::{StoredIntroduction, in_authorities, with_members};
-use crate::entities::{introductions, reports};
+use crate::enquiries::{OPEN as ENQUIRY_OPEN, StoredEnquiry, enquiry_from_row};
+use crate::entities::{enquiries, introductions, reports};
 use crate::reports::{OPEN, StoredReport, report_from_row};
 use crate::{Store, StoreError};
 
@@ -18,6 +19,8 @@ pub enum QueueItem {
     Introduction(StoredIntroduction),
     /// An open report.
     Report(StoredReport),
+    /// An open enquiry from a resident (the council embed).
+    Enquiry(StoredEnquiry),
 }
 
 impl QueueItem {
@@ -26,13 +29,14 @@ impl QueueItem {
         match self {
             Self::Introduction(introduction) => (introduction.created_at, introduction.id),
             Self::Report(report) => (report.created_at, report.id),
+            Self::Enquiry(enquiry) => (enquiry.created_at, enquiry.id),
         }
     }
 }
 
 impl Store {
-    /// The broker queue for `authorities`: requests waiting for review and
-    /// open reports, oldest first, after the keyset `after`.
+    /// The broker queue for `authorities`: requests waiting for review, open
+    /// reports and open enquiries, oldest first, after the keyset `after`.
     pub async fn broker_queue(
         &self,
         authorities: &[String],
@@ -45,7 +49,14 @@ impl Store {
         let mut open_reports = reports::Entity::find()
             .filter(reports::Column::Status.eq(OPEN))
             .filter(reports::Column::AboutAuthority.is_in(authorities.iter().cloned()));
+        let mut open_enquiries = enquiries::Entity::find()
+            .filter(enquiries::Column::Status.eq(ENQUIRY_OPEN))
+            .filter(enquiries::Column::Authority.is_in(authorities.iter().cloned()));
         if let Some((created_at, id)) = after {
+            open_enquiries =
+                open_enquiries.filter(Condition::any().add(enquiries::Column::CreatedAt.gt(created_at)).add(
+                    Condition::all().add(enquiries::Column::CreatedAt.eq(created_at)).add(enquiries::Column::Id.gt(id)),
+                ));
             requests = requests.filter(
                 Condition::any().add(introductions::Column::CreatedAt.gt(created_at)).add(
                     Condition::all()
@@ -70,9 +81,18 @@ impl Store {
             .limit(limit)
             .all(&self.db)
             .await?;
-        let mut items = Vec::with_capacity(requests.len() + open_reports.len());
+        let open_enquiries = open_enquiries
+            .order_by_asc(enquiries::Column::CreatedAt)
+            .order_by_asc(enquiries::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let mut items = Vec::with_capacity(requests.len() + open_reports.len() + open_enquiries.len());
         items.extend(with_members(&self.db, requests).await?.into_iter().map(QueueItem::Introduction));
         items.extend(open_reports.into_iter().map(|row| QueueItem::Report(report_from_row(row))));
+        for row in open_enquiries {
+            items.push(QueueItem::Enquiry(enquiry_from_row(row)?));
+        }
         items.sort_by_key(QueueItem::key);
         items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(items)

@@ -1,0 +1,159 @@
+//! The public scope's middleware: what every request from a council website
+//! passes before a handler runs.
+//!
+//! 1. **The key is the caller.** `?key=` is looked up in the database on every
+//!    request (an indexed read of one row), so a revoked key stops at once on
+//!    every node. A missing, malformed, unknown or revoked key is the same
+//!    401 `embed_key_invalid`. A bearer token counts for nothing here.
+//! 2. **Rate limits** per key and client address (`governor`, GCRA):
+//!    `FRIENDS_PUBLIC_RATE_PER_MINUTE` requests, and
+//!    `FRIENDS_PUBLIC_ENQUIRIES_PER_HOUR` enquiries on top; over either, 429
+//!    `rate_limited` with `Retry-After`. The client address is the TCP peer:
+//!    behind a proxy every resident shares the proxy's address, so set the
+//!    limits for that (a trusted `Forwarded` header is not read yet).
+//! 3. **CORS only for the key's origins.** A request whose `Origin` is one of
+//!    them gets `Access-Control-Allow-Origin` with that origin (and `Vary:
+//!    Origin`); a preflight (`OPTIONS`) from one gets the allowed methods
+//!    and headers; any other origin gets no CORS headers at all, so a
+//!    browser on another site cannot read the answer. No credentials are
+//!    ever allowed.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::num::NonZeroU32;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use uuid::Uuid;
+
+use super::{EmbedCaller, key_hash_of};
+use crate::config::PublicSettings;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// How long a browser may keep a preflight answer, in seconds.
+const PREFLIGHT_MAX_AGE: &str = "600";
+
+type Limiter = DefaultKeyedRateLimiter<(Uuid, IpAddr)>;
+
+/// The public routes' rate limits, per key and client address.
+#[derive(Debug)]
+pub struct PublicLimits {
+    requests: Limiter,
+    enquiries: Limiter,
+}
+
+impl PublicLimits {
+    /// Limits from the settings.
+    pub fn new(settings: PublicSettings) -> Self {
+        let per_minute = NonZeroU32::new(settings.rate_per_minute).unwrap_or(NonZeroU32::MIN);
+        let per_hour = NonZeroU32::new(settings.enquiries_per_hour).unwrap_or(NonZeroU32::MIN);
+        Self {
+            requests: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            enquiries: RateLimiter::keyed(Quota::per_hour(per_hour)),
+        }
+    }
+
+    /// Counts one request (and one enquiry when `enquiry`); the seconds to
+    /// wait when over a limit.
+    fn check(&self, key: Uuid, client: IpAddr, enquiry: bool) -> Result<(), u64> {
+        let wait = |not_until: governor::NotUntil<_>| {
+            let seconds = not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil();
+            (seconds as u64).max(1)
+        };
+        self.requests.check_key(&(key, client)).map_err(wait)?;
+        if enquiry {
+            self.enquiries.check_key(&(key, client)).map_err(wait)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets clients whose limits have fully recovered (a job runs this),
+    /// so that memory follows the clients of the last hour, not all of them.
+    pub fn forget_idle(&self) {
+        self.requests.retain_recent();
+        self.enquiries.retain_recent();
+        self.requests.shrink_to_fit();
+        self.enquiries.shrink_to_fit();
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct KeyParam {
+    key: Option<String>,
+}
+
+async fn caller_of(state: &AppState, query: &str) -> Result<EmbedCaller, ApiError> {
+    let key = web::Query::<KeyParam>::from_query(query).ok().and_then(|query| query.into_inner().key);
+    let Some(hash) = key.as_deref().and_then(key_hash_of) else { return Err(ApiError::EmbedKeyInvalid) };
+    let stored = state.store.active_embed_key(&hash).await?.ok_or(ApiError::EmbedKeyInvalid)?;
+    EmbedCaller::new(stored).ok_or_else(|| {
+        tracing::error!("an embed key's listing salt is not 32 bytes of hex");
+        ApiError::Internal
+    })
+}
+
+fn allow_origin(headers: &mut HeaderMap, origin: Option<&HeaderValue>) {
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(origin) = origin {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    }
+}
+
+/// The public scope's gate (see the module documentation).
+pub async fn public_gate(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(request.into_response(ApiError::Internal.error_response()));
+    };
+    let caller = match caller_of(&state, request.query_string()).await {
+        Ok(caller) => caller,
+        Err(error) => return Ok(request.into_response(error.error_response())),
+    };
+    // The origin, only when it is one of the key's.
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .filter(|origin| origin.to_str().is_ok_and(|origin| caller.origins.iter().any(|allowed| allowed == origin)))
+        .cloned();
+    let preflight = request.method() == Method::OPTIONS;
+    let enquiry = request.method() == Method::POST;
+    let client = request.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |address| address.ip());
+    if let Err(retry_after_seconds) = state.public_limits.check(caller.key_id, client, enquiry) {
+        tracing::info!(embed_key_id = %caller.key_id, "public request over its rate limit");
+        let mut response = ApiError::RateLimited { retry_after_seconds }.error_response();
+        allow_origin(response.headers_mut(), origin.as_ref());
+        if origin.is_some() {
+            // Let the widget read when to try again.
+            response
+                .headers_mut()
+                .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After"));
+        }
+        return Ok(request.into_response(response));
+    }
+    if preflight {
+        let mut response = HttpResponse::NoContent().finish();
+        let headers = response.headers_mut();
+        allow_origin(headers, origin.as_ref());
+        if origin.is_some() {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(PREFLIGHT_MAX_AGE));
+        }
+        return Ok(request.into_response(response));
+    }
+    request.extensions_mut().insert(caller);
+    let mut response = next.call(request).await?.map_into_boxed_body();
+    allow_origin(response.headers_mut(), origin.as_ref());
+    if origin.is_some() {
+        response.headers_mut().insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After"));
+    }
+    Ok(response)
+}

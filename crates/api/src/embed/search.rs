@@ -1,0 +1,218 @@
+//! `GET /v1/public/search?key=&q=&interests=&goals=&cursor=&limit=`: the
+//! listed people of the key's authority, as public cards.
+//!
+//! A public answer depends only on what public cards show: who chose a
+//! public listing, is findable, and lives in a district of the key's own
+//! authority; their age band, interests, goals and availability. Free text
+//! reads interest words, never the about text; there is no filter on needs,
+//! age, place or anything a card does not show. Every listed person of the
+//! authority who matches is counted (facets and total over the whole result
+//! set, each under 5 read "fewer than 5"); they are ordered by relevance,
+//! then by listing id, which differs from key to key.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use friends_domain::bands::AgeBand;
+use friends_domain::taxonomy::VocabularyKind;
+use friends_search::{Cursor, PublicSearchRequest};
+use serde::{Serialize, Serializer};
+use uuid::Uuid;
+
+use super::EmbedCaller;
+use crate::cursor::CursorKey;
+use crate::errors::{ApiError, PageLimit, page_limit};
+use crate::indexes::Indexes;
+use crate::reference::Reference;
+use crate::search::{check_query_text, terms};
+
+/// Cards per page when no `limit` is given.
+pub const DEFAULT_PUBLIC_LIMIT: usize = 10;
+/// Most cards per page.
+pub const MAX_PUBLIC_LIMIT: usize = 30;
+/// Counts below this read "fewer than 5".
+pub const SMALLEST_COUNT_SHOWN: usize = 5;
+
+/// The query string, as sent.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicSearchParams {
+    /// The embed key (read by the gate).
+    pub key: Option<String>,
+    /// Free text over interest words.
+    pub q: Option<String>,
+    /// Comma-separated interests (ids, labels or synonyms).
+    pub interests: Option<String>,
+    /// Comma-separated goals.
+    pub goals: Option<String>,
+    /// Page size.
+    pub limit: Option<PageLimit>,
+    /// Opaque cursor from the previous page (bound to this key and query).
+    pub cursor: Option<String>,
+}
+
+/// A count as the public reads it: the number when it is 5 or more, else
+/// "fewer than 5".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count(pub usize);
+
+impl Serialize for Count {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0 < SMALLEST_COUNT_SHOWN {
+            serializer.serialize_str("fewer than 5")
+        } else {
+            serializer.serialize_u64(self.0 as u64)
+        }
+    }
+}
+
+/// A public card (DESIGN §7): no name, about text, needs, contact,
+/// district, score or distance.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicCard {
+    /// Opaque, stable under this key, different under another.
+    pub listing_id: Uuid,
+    /// Their age band.
+    pub age_band: AgeBand,
+    /// The key's authority.
+    pub area_name: String,
+    /// Interest ids.
+    pub interests: Vec<String>,
+    /// Goal ids.
+    pub goals: Vec<String>,
+    /// Availability slot ids.
+    pub availability: Vec<String>,
+}
+
+/// Counts per term in the whole result set.
+#[derive(Debug, Clone, Serialize)]
+pub struct Facets {
+    /// Per interest id.
+    pub interests: BTreeMap<String, Count>,
+    /// Per goal id.
+    pub goals: BTreeMap<String, Count>,
+}
+
+/// One page of public cards.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicResults {
+    /// Cards, best first.
+    pub items: Vec<PublicCard>,
+    /// Counts over the whole result set.
+    pub facets: Facets,
+    /// How many match in all.
+    pub total: Count,
+    /// Cursor of the next page, if any.
+    pub next_cursor: Option<String>,
+}
+
+/// The public search service.
+#[derive(Debug, Clone)]
+pub struct PublicSearch<'a> {
+    /// This node's indexes.
+    pub indexes: &'a Indexes,
+    /// Signs cursors.
+    pub cursor_key: &'a CursorKey,
+    /// Areas and vocabularies.
+    pub reference: &'a Reference,
+    /// The time of this request.
+    pub now: DateTime<Utc>,
+}
+
+/// A listed person who matched, before paging.
+struct Listed {
+    listing_id: Uuid,
+    score: f32,
+    card: friends_matching::PublicProfile,
+}
+
+impl PublicSearch<'_> {
+    /// Every listed person of `caller`'s authority who matches, best first
+    /// (relevance, then listing id), with their person ids (for enquiries).
+    fn matching(&self, caller: &EmbedCaller, request: &PublicSearchRequest) -> Result<Vec<(Uuid, Listed)>, ApiError> {
+        let hits = self.indexes.search().public_search(request).map_err(|error| {
+            tracing::error!(error = %error, "public search failed");
+            ApiError::Internal
+        })?;
+        // The matcher is asked too: it is current with this node's writes
+        // and answers only for findable, listed people.
+        let mut listed: Vec<(Uuid, Listed)> = self.indexes.read(|population| {
+            hits.iter()
+                .filter_map(|hit| {
+                    let card = population.public_profile(hit.id)?;
+                    Some((hit.id, Listed { listing_id: caller.listing_id(hit.id), score: hit.score, card }))
+                })
+                .collect()
+        })?;
+        listed.sort_by(|(_, left), (_, right)| {
+            right.score.total_cmp(&left.score).then(left.listing_id.cmp(&right.listing_id))
+        });
+        Ok(listed)
+    }
+
+    /// The person listed as `listing_id` under `caller`'s key, if they are
+    /// listed now.
+    pub fn person_of(&self, caller: &EmbedCaller, listing_id: Uuid) -> Result<Option<Uuid>, ApiError> {
+        let request = PublicSearchRequest { authority: caller.authority.clone(), ..PublicSearchRequest::default() };
+        let listed = self.matching(caller, &request)?;
+        Ok(listed.into_iter().find(|(_, listed)| listed.listing_id == listing_id).map(|(person, _)| person))
+    }
+
+    /// Runs a public search for `caller`.
+    pub fn search(&self, caller: &EmbedCaller, params: &PublicSearchParams) -> Result<PublicResults, ApiError> {
+        let text = check_query_text(params.q.as_deref())?;
+        let interests = terms(self.reference, VocabularyKind::Interests, "interests", params.interests.as_deref())?;
+        let goals = terms(self.reference, VocabularyKind::Goals, "goals", params.goals.as_deref())?;
+        let limit = page_limit(params.limit, DEFAULT_PUBLIC_LIMIT, MAX_PUBLIC_LIMIT)?;
+        // A cursor is good for this key and this query only.
+        let binding = serde_json::to_vec(&("public", caller.key_id, text, &interests, &goals)).unwrap_or_default();
+        let after = match params.cursor.as_deref() {
+            None => None,
+            Some(cursor) => Some(self.cursor_key.open(&binding, cursor).ok_or(ApiError::InvalidCursor)?),
+        };
+        let request = PublicSearchRequest {
+            authority: caller.authority.clone(),
+            text: text.map(str::to_owned),
+            interests,
+            goals,
+        };
+        let listed = self.matching(caller, &request)?;
+
+        let mut facets = Facets { interests: BTreeMap::new(), goals: BTreeMap::new() };
+        for (_, person) in &listed {
+            for interest in &person.card.interests {
+                facets.interests.entry(interest.clone()).or_insert(Count(0)).0 += 1;
+            }
+            for goal in &person.card.goals {
+                facets.goals.entry(goal.clone()).or_insert(Count(0)).0 += 1;
+            }
+        }
+        let total = Count(listed.len());
+        let start = match after {
+            None => 0,
+            // After the cursor's (score, listing id) in the same order.
+            Some(cursor) => listed.partition_point(|(_, person)| {
+                person.score > cursor.score || (person.score == cursor.score && person.listing_id <= cursor.id)
+            }),
+        };
+        let area_name = self.reference.areas.authority_name(&caller.authority).unwrap_or_default().to_owned();
+        let page: Vec<&Listed> = listed.iter().skip(start).take(limit + 1).map(|(_, person)| person).collect();
+        let next_cursor = (page.len() > limit)
+            .then(|| page.get(limit - 1))
+            .flatten()
+            .map(|last| self.cursor_key.seal(&binding, &Cursor { score: last.score, id: last.listing_id }));
+        let items = page
+            .into_iter()
+            .take(limit)
+            .map(|person| PublicCard {
+                listing_id: person.listing_id,
+                age_band: person.card.age_band,
+                area_name: area_name.clone(),
+                interests: person.card.interests.clone(),
+                goals: person.card.goals.clone(),
+                availability: person.card.availability.clone(),
+            })
+            .collect();
+        Ok(PublicResults { items, facets, total, next_cursor })
+    }
+}
