@@ -18,6 +18,8 @@ build:
 
 run: build
 	@./scripts/run-banner
+	@./target/debug/friends embed-key --authority E09000027 --origin http://127.0.0.1:8080 \
+	  --origin http://localhost:8080 --label "make run demo"
 	FRIENDS_DEMO_PEOPLE=$${FRIENDS_DEMO_PEOPLE:-$(DEMO_PEOPLE)} ./target/debug/friends serve
 
 test:

@@ -61,3 +61,20 @@ fn the_spec_documents_every_error_code_the_api_can_return() {
         assert!(SPEC.contains(&quoted), "api-spec/openapi.yaml does not mention the error code {quoted}");
     }
 }
+
+#[test]
+fn the_problem_schema_lists_every_error_code() {
+    // schemathesis validates every error body against this enum: a code
+    // missing from it fails the outside fuzzer, so it fails here first.
+    let Some(start) = SPEC.find("\n    Problem:\n") else { panic!("the spec has a Problem schema") };
+    let schema = &SPEC[start..];
+    let Some(enum_at) = schema.find("enum: [") else { panic!("Problem.code has an enum") };
+    let Some(end) = schema[enum_at..].find(']') else { panic!("the enum closes") };
+    let listed: BTreeSet<&str> = schema[enum_at + "enum: [".len()..enum_at + end]
+        .split(',')
+        .map(str::trim)
+        .filter(|code| !code.is_empty())
+        .collect();
+    let catalogue: BTreeSet<&str> = friends_api::errors::ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+    assert_eq!(listed, catalogue, "Problem.code's enum and the error catalogue differ");
+}

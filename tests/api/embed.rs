@@ -164,6 +164,16 @@ async fn a_revoked_key_stops_at_once_and_a_key_is_no_bearer_token() {
     }
     let response = embed.app.send(Method::GET, "/v1/broker/queue", None, None, None).await;
     assert_problem(response, 401, "unauthorized").await;
+    // A method a public route does not serve is 405, key or none.
+    for (method, path) in [
+        (Method::DELETE, "/v1/public/search"),
+        (Method::TRACE, "/v1/public/search"),
+        (Method::POST, "/v1/public/search"),
+        (Method::GET, "/v1/public/enquiries"),
+    ] {
+        let response = embed.app.send(method.clone(), &format!("{path}?key={key}"), None, None, None).await;
+        assert_problem(response, 405, "method_not_allowed").await;
+    }
     for bad in ["ffe_0", "ffe_", &key.to_uppercase(), &format!("{key}0")] {
         assert_eq!(embed.search(bad, "").await.0, 401, "{bad}");
     }

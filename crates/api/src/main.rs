@@ -60,6 +60,19 @@ enum Command {
     /// Rebuild this node's search index from the database (stop the
     /// server using this data folder first).
     Reindex,
+    /// Make an embed key for a council website and print it (shown this
+    /// once), with the address of the demo page that uses it.
+    EmbedKey {
+        /// ONS code of the authority.
+        #[arg(long)]
+        authority: String,
+        /// Allowed origins (`https://www.council.gov.uk`).
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+        /// What it is for.
+        #[arg(long)]
+        label: String,
+    },
     /// Load a deterministic synthetic population.
     SeedDemo {
         /// How many people.
@@ -92,6 +105,7 @@ async fn main() -> ExitCode {
             token(&settings, role, sub, acts_for, authorities, &ttl)
         }
         Command::Migrate => migrate(&settings).await,
+        Command::EmbedKey { authority, origins, label } => embed_key(&settings, authority, origins, label).await,
         Command::Reindex => reindex(&settings).await,
         Command::SeedDemo { people, seed, planted_groups } => seed_demo(&settings, people, seed, planted_groups).await,
     };
@@ -134,6 +148,20 @@ async fn open_store(settings: &Settings) -> Result<Store, String> {
     let store = Store::connect(&settings.database_url()).await.map_err(|error| error.to_string())?;
     store.migrate().await.map_err(|error| error.to_string())?;
     Ok(store)
+}
+
+async fn embed_key(settings: &Settings, authority: String, origins: Vec<String>, label: String) -> Result<(), String> {
+    let store = open_store(settings).await?;
+    let reference = friends_api::reference::Reference::load().map_err(|error| error.to_string())?;
+    let keys = friends_api::embed::keys::EmbedKeys { store: &store, reference: &reference, now: chrono::Utc::now() };
+    let body = serde_json::json!({"authority": authority, "origins": origins, "label": label});
+    let key = keys.create_as(Uuid::nil(), body).await.map_err(|error| format!("embed key: {error:?}"))?;
+    let text = key.key.unwrap_or_default();
+    println!("embed key {} for {}: {text}", key.id, key.authority);
+    if let Some(origin) = key.origins.first() {
+        println!("demo page: {origin}/embed/demo?key={text}");
+    }
+    Ok(())
 }
 
 async fn migrate(settings: &Settings) -> Result<(), String> {

@@ -106,10 +106,16 @@ fn allow_origin(headers: &mut HeaderMap, origin: Option<&HeaderValue>) {
 }
 
 /// The public scope's gate (see the module documentation).
+/// `served` is what the route serves: any other method (but a preflight)
+/// goes on to the route's own 405, with `Allow`, whoever asks.
 pub async fn public_gate(
+    served: std::sync::Arc<[Method]>,
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if request.method() != Method::OPTIONS && !served.contains(request.method()) {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    }
     let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(request.into_response(ApiError::Internal.error_response()));
     };

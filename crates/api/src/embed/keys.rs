@@ -112,6 +112,14 @@ impl EmbedKeys<'_> {
     /// `POST /v1/admin/embed-keys`: a new key, shown this once.
     pub async fn create(&self, caller: &Caller, body: serde_json::Value) -> Result<EmbedKeyView, ApiError> {
         policy::admin_only(caller.actor()).map_err(|refusal| refused(refusal, Rule::AdminOnly))?;
+        let key = self.create_as(caller.subject, body).await?;
+        tracing::info!(admin = %caller.subject, embed_key_id = %key.id, "embed key created");
+        Ok(key)
+    }
+
+    /// Makes a key on behalf of `created_by` (an admin, or an operator at
+    /// the command line: `friends embed-key`), with the same checks.
+    pub async fn create_as(&self, created_by: Uuid, body: serde_json::Value) -> Result<EmbedKeyView, ApiError> {
         let body: NewKeyBody = parse_body(body)?;
         let mut errors = Vec::new();
         if self.reference.areas.authority_name(&body.authority).is_none() {
@@ -158,10 +166,9 @@ impl EmbedKeys<'_> {
             origins,
             label,
             listing_salt: fresh.listing_salt,
-            created_by: caller.subject,
+            created_by,
         };
         let stored = self.store.create_embed_key(new, self.now).await?;
-        tracing::info!(admin = %caller.subject, embed_key_id = %stored.id, "embed key created");
         Ok(EmbedKeyView::of(stored, Some(fresh.key)))
     }
 

@@ -117,7 +117,16 @@ impl ApiResource {
                 config.service(resource.wrap(from_fn(catch_panics)).wrap(from_fn(crate::idempotency::idempotency)))
             }
             Scope::Public => {
-                config.service(resource.wrap(from_fn(catch_panics)).wrap(from_fn(crate::embed::gate::public_gate)))
+                let mut served = self.spec.methods.clone();
+                if served.contains(&Method::GET) {
+                    served.push(Method::HEAD);
+                }
+                let served: std::sync::Arc<[Method]> = served.into();
+                config.service(
+                    resource.wrap(from_fn(catch_panics)).wrap(from_fn(move |request, next| {
+                        crate::embed::gate::public_gate(served.clone(), request, next)
+                    })),
+                )
             }
         };
     }
