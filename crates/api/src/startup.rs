@@ -106,7 +106,7 @@ impl Application {
             introduction_settings: settings.introductions,
             clock,
             cursor_key: crate::cursor::CursorKey::from_settings(&settings.jwt),
-            public_limits: crate::embed::gate::PublicLimits::new(settings.public),
+            public_limits: crate::embed::limits::PublicLimits::new(settings.public),
         });
         crate::jobs::start(&state.clone().into_inner(), settings.introductions.expiry_interval);
         let handle = AppHandle { state: state.clone().into_inner() };

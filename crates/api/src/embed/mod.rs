@@ -5,6 +5,7 @@
 //!
 //! - [`keys`]: embed keys, made by an admin for one authority and its
 //!   allowed origins; shown once, stored only as a hash;
+//! - [`limits`]: the public routes' rate limits, owned by `AppState`;
 //! - [`gate`]: the public scope's middleware: the key is the caller, CORS
 //!   only for its origins, rate limits per key and client address;
 //! - [`search`]: public search, answering public cards, facets and a total,
@@ -20,6 +21,7 @@
 pub mod enquiries;
 pub mod gate;
 pub mod keys;
+pub mod limits;
 pub mod search;
 pub mod widget;
 
