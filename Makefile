@@ -6,7 +6,7 @@ CARGO ?= cargo
 DEMO_PEOPLE ?= 2000
 export FRIENDS_DATA_DIR ?= ./var
 
-.PHONY: run test lint fmt build clean-var bench bench-full
+.PHONY: run test lint fmt build clean-var bench bench-full browser-tools
 
 # One build for both commands: `cargo test --no-run` builds the `friends`
 # binary with the same features as the tests (dev-dependencies unify some of
@@ -26,6 +26,16 @@ test:
 	rm -rf target/tmp/test-logs
 	$(CARGO) test --locked --workspace
 	./scripts/check-test-logs
+
+# What the browser tests need (tests/api/browser.rs): Debian's Chromium and
+# ChromeDriver, and axe-core pinned by tests/browser/package-lock.json.
+# Without them those tests skip, loudly; CI installs them and sets
+# REQUIRE_BROWSER=1 so that they cannot skip there.
+browser-tools:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+	npm ci --prefix tests/browser --no-audit --no-fund
 
 # In-process suggestion benchmark (see BENCHMARKS.md for the method).
 bench:

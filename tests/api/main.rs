@@ -8,9 +8,11 @@
 //! store suite runs on both backends whenever `TEST_DATABASE_URL` is set.
 
 mod helpers;
+mod webdriver;
 
 mod auth;
 mod blocks;
+mod browser;
 mod cli;
 mod concurrency;
 mod consent_sequences;

@@ -153,7 +153,9 @@ impl<'a> DemoPopulation<'a> {
             contact: Contact { email: Some(format!("demo{index}@example.org")), phone: None, note: None },
             share_needs_with_matches: rng.chance(0.2),
             discoverable: rng.chance(0.95),
-            public_listing: rng.chance(0.3),
+            // One in ten chose a public listing: the share the public
+            // search benchmark is set at (issue 11).
+            public_listing: rng.chance(0.1),
             status: if rng.chance(0.05) { ProfileStatus::Paused } else { ProfileStatus::Active },
         }
     }

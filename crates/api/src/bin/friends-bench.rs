@@ -12,7 +12,9 @@
 //! - the share of planted group-mates found in each member's top 10;
 //! - update-to-visible latency (commit, then catch-up);
 //! - erasure latency (erase, then the catch-up that rewrites every search
-//!   segment that held the person).
+//!   segment that held the person);
+//! - public search (the council embed) with a real embed key per
+//!   authority, as the route runs it.
 //!
 //! It prints Markdown rows for BENCHMARKS.md.
 //!
@@ -25,7 +27,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Utc};
 use clap::Parser;
+use friends_api::cursor::CursorKey;
 use friends_api::demo::{DEFAULT_SEED, demo_person_id, planted_person_id, seed};
+use friends_api::embed::EmbedCaller;
+use friends_api::embed::keys::EmbedKeys;
+use friends_api::embed::search::{PublicSearch, PublicSearchParams};
 use friends_api::indexes::Indexes;
 use friends_api::reference::Reference;
 use friends_domain::demo::{DemoPopulation, SplitMix64};
@@ -80,6 +86,14 @@ struct Args {
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn percentile_of(sorted: &[usize], fraction: f64) -> usize {
+    if sorted.is_empty() {
+        return 0;
     }
     let rank = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
@@ -180,6 +194,86 @@ fn matcher_only(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         println!("{}", summary(&format!("{}", round + 1), time_suggestions(&population, &seekers)));
     }
     Ok(())
+}
+
+/// What the public search run found, beside its latencies.
+struct PublicRun {
+    samples: Vec<Duration>,
+    listed: usize,
+    everyone: usize,
+    keys: usize,
+    per_authority: Vec<usize>,
+}
+
+/// Public search (the council embed) as the route runs it, past the gate:
+/// every listed person of the key's authority who matches, facets and total
+/// over them, one page of public cards, serialised. One real embed key per
+/// authority; the authorities are those of the seekers, so that traffic
+/// follows population. The queries rotate: nothing (the widget's first
+/// search), an interest word, a goal, both.
+async fn time_public_search(
+    store: &Store,
+    reference: &Reference,
+    indexes: &Indexes,
+    seekers: &[Uuid],
+    seed: u64,
+) -> Result<PublicRun, Box<dyn std::error::Error>> {
+    let (authorities, listed, everyone) = indexes.read(|population| {
+        let authorities: Vec<String> = seekers
+            .iter()
+            .filter_map(|&seeker| {
+                let district = population.profile(seeker)?.core.district;
+                reference.areas.district(population.outcode_of(district)).map(|d| d.authority_code.clone())
+            })
+            .collect();
+        let listed = population.ids().filter(|id| population.public_profile(*id).is_some()).count();
+        (authorities, listed, population.ids().count())
+    })?;
+    let keys = EmbedKeys { store, reference, now: Utc::now() };
+    let mut callers: HashMap<String, EmbedCaller> = HashMap::new();
+    for authority in &authorities {
+        if callers.contains_key(authority) {
+            continue;
+        }
+        let body =
+            serde_json::json!({"authority": authority, "origins": ["https://council.example"], "label": "bench"});
+        let key = keys.create_as(Uuid::nil(), body).await?;
+        callers.insert(authority.clone(), EmbedCaller::lookup(store, key.key.as_deref()).await?);
+    }
+    let labels = reference.taxonomy.vocabulary(friends_domain::taxonomy::VocabularyKind::Interests).terms();
+    let goals = reference.taxonomy.vocabulary(friends_domain::taxonomy::VocabularyKind::Goals).terms();
+    let cursor_key = CursorKey::random();
+    let service = PublicSearch { indexes, cursor_key: &cursor_key, reference, now: Utc::now() };
+    let mut rng = SplitMix64::new(seed ^ 0x9B11C);
+    let mut samples = Vec::new();
+    let mut per_authority = Vec::new();
+    for round in 0..2 {
+        for (position, authority) in authorities.iter().enumerate() {
+            let Some(caller) = callers.get(authority) else { continue };
+            let label = labels[rng.below(labels.len())].label.clone();
+            let goal = goals[rng.below(goals.len())].id.clone();
+            let params = match position % 4 {
+                0 => PublicSearchParams::default(),
+                1 => PublicSearchParams { q: Some(label), ..PublicSearchParams::default() },
+                2 => PublicSearchParams { goals: Some(goal), ..PublicSearchParams::default() },
+                _ => PublicSearchParams { q: Some(label), goals: Some(goal), ..PublicSearchParams::default() },
+            };
+            let started = Instant::now();
+            let results = service.search(caller, &params)?;
+            let body = serde_json::to_vec(&results)?;
+            let elapsed = started.elapsed();
+            // The first round warms the caches and is not counted.
+            if round == 1 {
+                samples.push(elapsed);
+                if position % 4 == 0 {
+                    per_authority.push(results.total.0);
+                }
+            }
+            std::hint::black_box(body);
+        }
+    }
+    per_authority.sort_unstable();
+    Ok(PublicRun { samples, listed, everyone, keys: callers.len(), per_authority })
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -316,6 +410,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
+    let public = time_public_search(&store, &reference, &matcher, &seekers, args.seed).await?;
+
     // Update to visible: commit a change, then catch up, as a write does.
     let mut visible_times = Vec::new();
     for &seeker in random.iter().take(200) {
@@ -364,6 +460,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "{}",
         summary("erasure: gone from the database and every search segment (erase + catch-up)", erasure_times)
+    );
+    println!(
+        "{}",
+        summary(
+            &format!(
+                "public search (council embed), {} keys: listed of one authority, facets, a page, JSON",
+                public.keys
+            ),
+            public.samples
+        )
+    );
+    println!();
+    println!("| public search | value |");
+    println!("|---|---|");
+    println!(
+        "| people with a public listing who are active and findable | {} of {} ({:.1} %) |",
+        public.listed,
+        public.everyone,
+        100.0 * public.listed as f64 / public.everyone.max(1) as f64
+    );
+    println!(
+        "| listed people of a searched authority: median, max | {}, {} |",
+        percentile_of(&public.per_authority, 0.5),
+        public.per_authority.last().copied().unwrap_or_default()
     );
     Ok(())
 }

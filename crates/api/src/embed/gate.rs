@@ -27,7 +27,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 
-use super::{EmbedCaller, key_hash_of};
+use super::EmbedCaller;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -41,12 +41,7 @@ struct KeyParam {
 
 async fn caller_of(state: &AppState, query: &str) -> Result<EmbedCaller, ApiError> {
     let key = web::Query::<KeyParam>::from_query(query).ok().and_then(|query| query.into_inner().key);
-    let Some(hash) = key.as_deref().and_then(key_hash_of) else { return Err(ApiError::EmbedKeyInvalid) };
-    let stored = state.store.active_embed_key(&hash).await?.ok_or(ApiError::EmbedKeyInvalid)?;
-    EmbedCaller::new(stored).ok_or_else(|| {
-        tracing::error!("an embed key's listing salt is not 32 bytes of hex");
-        ApiError::Internal
-    })
+    EmbedCaller::lookup(&state.store, key.as_deref()).await
 }
 
 fn allow_origin(headers: &mut HeaderMap, origin: Option<&HeaderValue>) {

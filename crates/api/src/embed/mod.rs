@@ -63,6 +63,17 @@ impl EmbedCaller {
         })
     }
 
+    /// The caller for `key` (the text a council page sent): a missing,
+    /// malformed, unknown or revoked key is the same `embed_key_invalid`.
+    pub async fn lookup(store: &friends_store::Store, key: Option<&str>) -> Result<Self, ApiError> {
+        let Some(hash) = key.and_then(key_hash_of) else { return Err(ApiError::EmbedKeyInvalid) };
+        let stored = store.active_embed_key(&hash).await?.ok_or(ApiError::EmbedKeyInvalid)?;
+        Self::new(stored).ok_or_else(|| {
+            tracing::error!("an embed key's listing salt is not 32 bytes of hex");
+            ApiError::Internal
+        })
+    }
+
     /// The listing id of `person` under this key.
     pub fn listing_id(&self, person: Uuid) -> Uuid {
         self.listing_key.listing_id(person)
