@@ -365,7 +365,7 @@ async fn a_resident_searches_and_asks_about_a_person_with_the_keyboard_alone_on_
     }
 
     // The council's brokers have it, and only once.
-    let enquiries = enquiries_in_queue(&app).await;
+    let enquiries = enquiries_in_queue(app).await;
     assert_eq!(enquiries.len(), 1, "{}", json!(enquiries));
     assert_eq!(enquiries[0]["email"], json!("rowan.resident@example.org"));
     assert_eq!(enquiries[0]["message"], json!("I would like to meet them."));
