@@ -57,10 +57,12 @@ impl Terms {
 
     /// The ids in a bit set, in vocabulary order.
     pub fn ids_of(&self, bits: u32) -> Vec<String> {
-        (0..self.len().min(32) as u16)
-            .filter(|&index| bits & (1 << index) != 0)
-            .map(|index| self.id(index).to_owned())
-            .collect()
+        self.ids_in(bits).map(str::to_owned).collect()
+    }
+
+    /// The ids of the bits set in `bits`, in index order, borrowed.
+    pub fn ids_in(&self, bits: u32) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len().min(32) as u16).filter(move |&index| bits & (1 << index) != 0).map(|index| self.id(index))
     }
 }
 

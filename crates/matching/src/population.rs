@@ -81,18 +81,78 @@ pub struct Card {
     pub support_needs: Option<Vec<String>>,
 }
 
-/// What a public card shows of a listed person: no name, about text,
-/// needs, contact, district, score or distance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PublicProfile {
+/// A listed person's public card (the council embed), borrowed from the
+/// matcher: what DESIGN §7 allows and nothing else. A public search reads
+/// every listed match of an authority (a thousand in a large one), so the
+/// terms are read in place and copied only for the page shown.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicProfile<'a> {
     /// Their age band.
     pub age_band: AgeBand,
+    person: &'a MatchProfile,
+    codebook: &'a Codebook,
+}
+
+impl<'a> PublicProfile<'a> {
     /// Their interest ids.
-    pub interests: Vec<String>,
+    pub fn interests(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let codebook = self.codebook;
+        self.person.interests.iter().map(move |&interest| codebook.interests.id(interest))
+    }
+
     /// Their goal ids.
-    pub goals: Vec<String>,
+    pub fn goals(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.codebook.goals.ids_in(self.person.core.goals)
+    }
+
     /// When they are free (slot ids).
-    pub availability: Vec<String>,
+    pub fn availability(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.codebook.availability.ids_in(self.person.core.availability)
+    }
+}
+
+/// Counts of interests and goals over public cards: the facets of a public
+/// search, counted by term index rather than by text.
+#[derive(Debug, Clone)]
+pub struct PublicFacets<'a> {
+    codebook: &'a Codebook,
+    interests: Vec<usize>,
+    goals: Vec<usize>,
+}
+
+impl<'a> PublicFacets<'a> {
+    /// Counts `card`'s interests and goals.
+    pub fn add(&mut self, card: &PublicProfile<'_>) {
+        for &interest in card.person.interests.iter() {
+            if let Some(count) = self.interests.get_mut(usize::from(interest)) {
+                *count += 1;
+            }
+        }
+        let goals = card.person.core.goals;
+        for (index, count) in self.goals.iter_mut().enumerate().take(32) {
+            *count += usize::from(goals & (1 << index) != 0);
+        }
+    }
+
+    /// Each interest id met, with its count, in vocabulary order.
+    pub fn interests(&self) -> impl Iterator<Item = (&'a str, usize)> + '_ {
+        let codebook = self.codebook;
+        self.interests
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(move |(index, count)| (codebook.interests.id(index as u16), *count))
+    }
+
+    /// Each goal id met, with its count, in vocabulary order.
+    pub fn goals(&self) -> impl Iterator<Item = (&'a str, usize)> + '_ {
+        let codebook = self.codebook;
+        self.goals
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(move |(index, count)| (codebook.goals.id(index as u16), *count))
+    }
 }
 
 /// Everyone the matcher knows, kept current by [`Population::apply`].
@@ -573,18 +633,24 @@ impl Population {
         Some(self.card_of(other, viewer, score))
     }
 
-    /// The public card of a listed person (the council embed): what
-    /// DESIGN §7 allows and nothing else. `None` unless they are findable
-    /// and chose a public listing.
-    pub fn public_profile(&self, id: Uuid) -> Option<PublicProfile> {
+    /// The public card of a listed person (the council embed). `None`
+    /// unless they are findable and chose a public listing.
+    pub fn public_profile(&self, id: Uuid) -> Option<PublicProfile<'_>> {
         let person = self.profile(id).filter(|person| person.core.visible && person.public_listing)?;
-        let codebook = &self.codebook;
         Some(PublicProfile {
             age_band: AgeBand::of(person.core.birth_year, self.current_year),
-            interests: person.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
-            goals: codebook.goals.ids_of(person.core.goals),
-            availability: codebook.availability.ids_of(person.core.availability),
+            person,
+            codebook: &self.codebook,
         })
+    }
+
+    /// Empty facet counts, to [`PublicFacets::add`] public cards to.
+    pub fn public_facets(&self) -> PublicFacets<'_> {
+        PublicFacets {
+            codebook: &self.codebook,
+            interests: vec![0; self.codebook.interests.len()],
+            goals: vec![0; self.codebook.goals.len().min(32)],
+        }
     }
 
     /// The outcode of a district index.

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use friends_domain::bands::AgeBand;
 use friends_domain::taxonomy::VocabularyKind;
+use friends_matching::Population;
 use friends_search::{Cursor, PublicSearchRequest};
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
@@ -119,43 +120,52 @@ pub struct PublicSearch<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// A listed person who matched, before paging.
-struct Listed {
+/// A listed person who matched, before paging (borrowed from the matcher).
+struct Listed<'a> {
+    person: Uuid,
     listing_id: Uuid,
     score: f32,
-    card: friends_matching::PublicProfile,
+    card: friends_matching::PublicProfile<'a>,
 }
 
 impl PublicSearch<'_> {
     /// Every listed person of `caller`'s authority who matches, best first
-    /// (relevance, then listing id), with their person ids (for enquiries).
-    fn matching(&self, caller: &EmbedCaller, request: &PublicSearchRequest) -> Result<Vec<(Uuid, Listed)>, ApiError> {
+    /// (relevance, then listing id), handed to `then` inside one read of
+    /// the matcher, so that nothing is copied but what `then` keeps.
+    fn matching<T>(
+        &self,
+        caller: &EmbedCaller,
+        request: &PublicSearchRequest,
+        then: impl FnOnce(&Population, &[Listed<'_>]) -> T,
+    ) -> Result<T, ApiError> {
         let hits = self.indexes.search().public_search(request).map_err(|error| {
             tracing::error!(error = %error, "public search failed");
             ApiError::Internal
         })?;
         // The matcher is asked too: it is current with this node's writes
         // and answers only for findable, listed people.
-        let mut listed: Vec<(Uuid, Listed)> = self.indexes.read(|population| {
-            hits.iter()
+        Ok(self.indexes.read(|population| {
+            let mut listed: Vec<Listed<'_>> = hits
+                .iter()
                 .filter_map(|hit| {
                     let card = population.public_profile(hit.id)?;
-                    Some((hit.id, Listed { listing_id: caller.listing_id(hit.id), score: hit.score, card }))
+                    Some(Listed { person: hit.id, listing_id: caller.listing_id(hit.id), score: hit.score, card })
                 })
-                .collect()
-        })?;
-        listed.sort_by(|(_, left), (_, right)| {
-            right.score.total_cmp(&left.score).then(left.listing_id.cmp(&right.listing_id))
-        });
-        Ok(listed)
+                .collect();
+            listed.sort_unstable_by(|left, right| {
+                right.score.total_cmp(&left.score).then(left.listing_id.cmp(&right.listing_id))
+            });
+            then(population, &listed)
+        })?)
     }
 
     /// The person listed as `listing_id` under `caller`'s key, if they are
     /// listed now.
     pub fn person_of(&self, caller: &EmbedCaller, listing_id: Uuid) -> Result<Option<Uuid>, ApiError> {
         let request = PublicSearchRequest { authority: caller.authority.clone(), ..PublicSearchRequest::default() };
-        let listed = self.matching(caller, &request)?;
-        Ok(listed.into_iter().find(|(_, listed)| listed.listing_id == listing_id).map(|(person, _)| person))
+        self.matching(caller, &request, |_, listed| {
+            listed.iter().find(|listed| listed.listing_id == listing_id).map(|listed| listed.person)
+        })
     }
 
     /// Runs a public search for `caller`.
@@ -176,43 +186,42 @@ impl PublicSearch<'_> {
             interests,
             goals,
         };
-        let listed = self.matching(caller, &request)?;
-
-        let mut facets = Facets { interests: BTreeMap::new(), goals: BTreeMap::new() };
-        for (_, person) in &listed {
-            for interest in &person.card.interests {
-                facets.interests.entry(interest.clone()).or_insert(Count(0)).0 += 1;
-            }
-            for goal in &person.card.goals {
-                facets.goals.entry(goal.clone()).or_insert(Count(0)).0 += 1;
-            }
-        }
-        let total = Count(listed.len());
-        let start = match after {
-            None => 0,
-            // After the cursor's (score, listing id) in the same order.
-            Some(cursor) => listed.partition_point(|(_, person)| {
-                person.score > cursor.score || (person.score == cursor.score && person.listing_id <= cursor.id)
-            }),
-        };
         let area_name = self.reference.areas.authority_name(&caller.authority).unwrap_or_default().to_owned();
-        let page: Vec<&Listed> = listed.iter().skip(start).take(limit + 1).map(|(_, person)| person).collect();
-        let next_cursor = (page.len() > limit)
-            .then(|| page.get(limit - 1))
-            .flatten()
-            .map(|last| self.cursor_key.seal(&binding, &Cursor { score: last.score, id: last.listing_id }));
-        let items = page
-            .into_iter()
-            .take(limit)
-            .map(|person| PublicCard {
-                listing_id: person.listing_id,
-                age_band: person.card.age_band,
-                area_name: area_name.clone(),
-                interests: person.card.interests.clone(),
-                goals: person.card.goals.clone(),
-                availability: person.card.availability.clone(),
-            })
-            .collect();
-        Ok(PublicResults { items, facets, total, next_cursor })
+        self.matching(caller, &request, |population, listed| {
+            let mut counts = population.public_facets();
+            for person in listed {
+                counts.add(&person.card);
+            }
+            let owned = |terms: &mut dyn Iterator<Item = (&str, usize)>| -> BTreeMap<String, Count> {
+                terms.map(|(term, count)| (term.to_owned(), Count(count))).collect()
+            };
+            let facets = Facets { interests: owned(&mut counts.interests()), goals: owned(&mut counts.goals()) };
+            let total = Count(listed.len());
+            let start = match after {
+                None => 0,
+                // After the cursor's (score, listing id) in the same order.
+                Some(cursor) => listed.partition_point(|person| {
+                    person.score > cursor.score || (person.score == cursor.score && person.listing_id <= cursor.id)
+                }),
+            };
+            let page: Vec<&Listed<'_>> = listed.iter().skip(start).take(limit + 1).collect();
+            let next_cursor = (page.len() > limit)
+                .then(|| page.get(limit - 1))
+                .flatten()
+                .map(|last| self.cursor_key.seal(&binding, &Cursor { score: last.score, id: last.listing_id }));
+            let items = page
+                .into_iter()
+                .take(limit)
+                .map(|person| PublicCard {
+                    listing_id: person.listing_id,
+                    age_band: person.card.age_band,
+                    area_name: area_name.clone(),
+                    interests: person.card.interests().map(str::to_owned).collect(),
+                    goals: person.card.goals().map(str::to_owned).collect(),
+                    availability: person.card.availability().map(str::to_owned).collect(),
+                })
+                .collect();
+            PublicResults { items, facets, total, next_cursor }
+        })
     }
 }
