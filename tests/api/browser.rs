@@ -31,13 +31,6 @@ const FOCUSED: &str = r#"
     return { tag: a.tagName.toLowerCase(), text: (a.textContent || "").trim().slice(0, 200), label: label };
 "#;
 
-/// The widget's live status line.
-const STATUS: &str = r#"
-    const widget = document.querySelector("friends-search");
-    const status = widget && widget.shadowRoot && widget.shadowRoot.querySelector("[role=status]");
-    return status ? status.textContent : null;
-"#;
-
 fn shots() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser")
 }
@@ -250,15 +243,16 @@ async fn status_is(session: &Session, text: &str) {
     let script = "const widget = document.querySelector('friends-search');
          const status = widget && widget.shadowRoot && widget.shadowRoot.querySelector('[role=status]');
          return !!status && status.textContent === arguments[0];";
-    let deadline = std::time::Instant::now() + crate::webdriver::WAIT;
-    loop {
-        if session.run(script, json!([text])).await == json!(true) {
-            return;
-        }
-        let now = session.run(STATUS, json!([])).await;
-        assert!(std::time::Instant::now() < deadline, "the status never read {text:?}; it reads {now}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    session.wait_for(&format!("the status to read {text:?}"), script, json!([text])).await;
+}
+
+/// Searches for `word` with the keyboard alone: Tab to the search box,
+/// type, Enter; then waits for the status line to read `found`.
+async fn keyboard_search(session: &Session, word: &str, found: &str) {
+    tab_to(session, "the search box", labelled("What do you like doing?")).await;
+    session.type_text(word).await;
+    session.press(&[ENTER]).await;
+    status_is(session, found).await;
 }
 
 /// The enquiries in Richmond's brokers' queue.
@@ -290,10 +284,7 @@ async fn a_resident_searches_and_asks_about_a_person_with_the_keyboard_alone_on_
         assert_accessible(&page, "before a search").await;
 
         // Keyboard alone: Tab to the search box, type, press Enter.
-        tab_to(&page, "the search box", labelled("What do you like doing?")).await;
-        page.type_text("football").await;
-        page.press(&[ENTER]).await;
-        status_is(&page, "We found 6 people.").await;
+        keyboard_search(&page, "football", "We found 6 people.").await;
         page.screenshot(&folder.join("2-results.png")).await;
         assert_accessible(&page, "after a search").await;
 
@@ -321,6 +312,7 @@ async fn a_resident_searches_and_asks_about_a_person_with_the_keyboard_alone_on_
                 "const root = document.querySelector('friends-search').shadowRoot;
                  const alert = root.querySelector('[role=alert]');
                  return !!alert && !alert.hidden && alert.textContent.includes('Enter an email address or a phone number.');",
+                json!([]),
             )
             .await;
         assert!(enquiries_in_queue(app).await.is_empty(), "nothing is sent while there is a problem");
@@ -332,15 +324,11 @@ async fn a_resident_searches_and_asks_about_a_person_with_the_keyboard_alone_on_
         page.type_text("rowan.resident@example.org").await;
         tab_to(&page, "the send button", button("Send to the council")).await;
         page.press(&[ENTER]).await;
-        let deadline = std::time::Instant::now() + crate::webdriver::WAIT;
-        loop {
-            let focused = page.run(FOCUSED, json!([])).await;
-            if focused["tag"] == json!("h2") && focused["text"] == json!("Your message was sent") {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "the confirmation never took the focus: {focused}");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        let confirmed = format!(
+            "const focused = (() => {{ {FOCUSED} }})();
+             return !!focused && focused.tag === 'h2' && focused.text === 'Your message was sent';"
+        );
+        page.wait_for("the confirmation to take the focus", &confirmed, json!([])).await;
         page.screenshot(&folder.join("4-sent.png")).await;
         assert_accessible(&page, "after sending").await;
 
@@ -387,11 +375,8 @@ async fn the_demo_page_of_make_run_passes_axe_before_and_after_a_keyboard_search
         page.goto(&demo).await;
         status_is(&page, "We found 5 people.").await;
         assert_accessible(&page, "on the demo page before a search").await;
-        tab_to(&page, "the search box", labelled("What do you like doing?")).await;
-        page.type_text("football").await;
-        page.press(&[ENTER]).await;
         // Under 5 is never a number.
-        status_is(&page, "We found fewer than 5 people.").await;
+        keyboard_search(&page, "football", "We found fewer than 5 people.").await;
         page.screenshot(&folder.join("demo.png")).await;
         assert_accessible(&page, "on the demo page after a search").await;
         let errors = console_errors(&page).await;

@@ -83,7 +83,7 @@ pub struct Driver {
     process: Child,
     base: String,
     http: reqwest::Client,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
     chromium: PathBuf,
 }
 
@@ -119,7 +119,7 @@ impl Driver {
             process,
             base: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
-            _profile: profile,
+            profile,
             chromium: tools.chromium.clone(),
         };
         let deadline = Instant::now() + WAIT;
@@ -152,7 +152,7 @@ impl Driver {
             "--disable-component-update".to_owned(),
             "--disable-sync".to_owned(),
             "--disable-extensions".to_owned(),
-            format!("--user-data-dir={}", self._profile.path().display()),
+            format!("--user-data-dir={}", self.profile.path().display()),
             format!("--window-size={width},{height}"),
         ];
         let capabilities = json!({"capabilities": {"alwaysMatch": {
@@ -208,11 +208,12 @@ impl Session {
         self.call(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": args}))).await
     }
 
-    /// Waits until `script` returns something truthy; returns it.
-    pub async fn wait_for(&self, what: &str, script: &str) -> Value {
+    /// Waits until `script` (with `args`) returns something truthy;
+    /// returns it.
+    pub async fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
         let deadline = Instant::now() + WAIT;
         loop {
-            let value = self.run(script, json!([])).await;
+            let value = self.run(script, args.clone()).await;
             let truthy = !matches!(&value, Value::Null | Value::Bool(false)) && value != json!("") && value != json!(0);
             if truthy {
                 return value;

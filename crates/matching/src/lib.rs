@@ -29,6 +29,7 @@ mod score;
 
 pub use codebook::Codebook;
 pub use districts::DistrictTable;
-pub use population::{Card, Population, PublicFacets, PublicProfile, Query, Suggestion};
+pub use population::public::{PublicFacets, PublicProfile};
+pub use population::{Card, Population, Query, Suggestion};
 pub use profile::{Core, MatchProfile};
 pub use score::{Inverses, Side, Signals, Weights};

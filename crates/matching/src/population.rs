@@ -2,12 +2,15 @@
 //! travel limit, interest document frequencies, and the two suggestion
 //! paths (fast and exhaustive) that must agree.
 //!
-//! One file (about 700 lines) on purpose: the fast path and the oracle read
-//! the same private layout (slots, packed scan entries, the score floor),
-//! and keeping them side by side is what lets a reader check they agree.
-//! Splitting it (layout, fast path, oracle, cards) first needs that layout
-//! turned into a small internal API; that is still open under issue 10,
-//! alongside group suggestions, which will add a third reader of it.
+//! The public card of the council embed is its own idea and lives in
+//! [`public`]. The rest stays one file on purpose: the fast path and the
+//! oracle read the same private layout (slots, packed scan entries, the
+//! score floor), and keeping them side by side is what lets a reader check
+//! they agree. Splitting them (layout, fast path, oracle, cards) first needs
+//! that layout turned into a small internal API; group suggestions, which
+//! will add a third reader of it, are the moment to do that.
+
+pub(crate) mod public;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -79,80 +82,6 @@ pub struct Card {
     /// Their support needs, only if they share them with matches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub support_needs: Option<Vec<String>>,
-}
-
-/// A listed person's public card (the council embed), borrowed from the
-/// matcher: what DESIGN §7 allows and nothing else. A public search reads
-/// every listed match of an authority (a thousand in a large one), so the
-/// terms are read in place and copied only for the page shown.
-#[derive(Debug, Clone, Copy)]
-pub struct PublicProfile<'a> {
-    /// Their age band.
-    pub age_band: AgeBand,
-    person: &'a MatchProfile,
-    codebook: &'a Codebook,
-}
-
-impl<'a> PublicProfile<'a> {
-    /// Their interest ids.
-    pub fn interests(&self) -> impl Iterator<Item = &'a str> + 'a {
-        let codebook = self.codebook;
-        self.person.interests.iter().map(move |&interest| codebook.interests.id(interest))
-    }
-
-    /// Their goal ids.
-    pub fn goals(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.codebook.goals.ids_in(self.person.core.goals)
-    }
-
-    /// When they are free (slot ids).
-    pub fn availability(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.codebook.availability.ids_in(self.person.core.availability)
-    }
-}
-
-/// Counts of interests and goals over public cards: the facets of a public
-/// search, counted by term index rather than by text.
-#[derive(Debug, Clone)]
-pub struct PublicFacets<'a> {
-    codebook: &'a Codebook,
-    interests: Vec<usize>,
-    goals: Vec<usize>,
-}
-
-impl<'a> PublicFacets<'a> {
-    /// Counts `card`'s interests and goals.
-    pub fn add(&mut self, card: &PublicProfile<'_>) {
-        for &interest in card.person.interests.iter() {
-            if let Some(count) = self.interests.get_mut(usize::from(interest)) {
-                *count += 1;
-            }
-        }
-        let goals = card.person.core.goals;
-        for (index, count) in self.goals.iter_mut().enumerate().take(32) {
-            *count += usize::from(goals & (1 << index) != 0);
-        }
-    }
-
-    /// Each interest id met, with its count, in vocabulary order.
-    pub fn interests(&self) -> impl Iterator<Item = (&'a str, usize)> + '_ {
-        let codebook = self.codebook;
-        self.interests
-            .iter()
-            .enumerate()
-            .filter(|(_, count)| **count > 0)
-            .map(move |(index, count)| (codebook.interests.id(index as u16), *count))
-    }
-
-    /// Each goal id met, with its count, in vocabulary order.
-    pub fn goals(&self) -> impl Iterator<Item = (&'a str, usize)> + '_ {
-        let codebook = self.codebook;
-        self.goals
-            .iter()
-            .enumerate()
-            .filter(|(_, count)| **count > 0)
-            .map(move |(index, count)| (codebook.goals.id(index as u16), *count))
-    }
 }
 
 /// Everyone the matcher knows, kept current by [`Population::apply`].
@@ -631,26 +560,6 @@ impl Population {
             .and_then(|viewer| self.profile(viewer))
             .map(|viewer| (viewer, self.districts.distance_km(viewer.core.district, other.core.district)));
         Some(self.card_of(other, viewer, score))
-    }
-
-    /// The public card of a listed person (the council embed). `None`
-    /// unless they are findable and chose a public listing.
-    pub fn public_profile(&self, id: Uuid) -> Option<PublicProfile<'_>> {
-        let person = self.profile(id).filter(|person| person.core.visible && person.public_listing)?;
-        Some(PublicProfile {
-            age_band: AgeBand::of(person.core.birth_year, self.current_year),
-            person,
-            codebook: &self.codebook,
-        })
-    }
-
-    /// Empty facet counts, to [`PublicFacets::add`] public cards to.
-    pub fn public_facets(&self) -> PublicFacets<'_> {
-        PublicFacets {
-            codebook: &self.codebook,
-            interests: vec![0; self.codebook.interests.len()],
-            goals: vec![0; self.codebook.goals.len().min(32)],
-        }
     }
 
     /// The outcode of a district index.

@@ -83,17 +83,9 @@ struct Args {
     rounds: usize,
 }
 
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+fn percentile<T: Copy + Default>(sorted: &[T], fraction: f64) -> T {
     if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-fn percentile_of(sorted: &[usize], fraction: f64) -> usize {
-    if sorted.is_empty() {
-        return 0;
+        return T::default();
     }
     let rank = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
@@ -482,7 +474,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "| listed people of a searched authority: median, max | {}, {} |",
-        percentile_of(&public.per_authority, 0.5),
+        percentile(&public.per_authority, 0.5),
         public.per_authority.last().copied().unwrap_or_default()
     );
     Ok(())
