@@ -24,6 +24,9 @@ pub struct World {
     pub stranger: String,
     pub ada_supporter: String,
     pub bea_supporter: String,
+    /// A third member with her token, in the group form: requests then
+    /// name `members: [bea, cai]` rather than `to: bea`.
+    pub cai: Option<(Uuid, String)>,
 }
 
 pub const BEA_EMAIL: &str = "bea.synthetic@example.org";
@@ -55,7 +58,21 @@ pub async fn world_on(app: Arc<TestApp>) -> World {
         ada_token,
         bea,
         bea_token,
+        cai: None,
     }
+}
+
+/// [`world_on`] with a third member, Cai: the group form of every request.
+pub async fn group_world_on(app: Arc<TestApp>) -> World {
+    let mut world = world_on(app).await;
+    let cai = Uuid::new_v4();
+    let cai_token = world.app.token(Role::Member, cai);
+    let mut body = sample_person();
+    body["outcode"] = json!("TW10");
+    body["display_name"] = json!("Cai");
+    world.app.create_person(&cai_token, &body).await;
+    world.cai = Some((cai, cai_token));
+    world
 }
 
 pub async fn call(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
@@ -67,8 +84,17 @@ pub async fn call(app: &TestApp, method: Method, path: &str, token: &str, body: 
 
 impl World {
     /// Ada asks to meet Bea; returns the introduction id.
+    /// The body of Ada's request: to Bea, or to Bea and Cai in the group
+    /// form.
+    pub fn request_body(&self, message: &str) -> Value {
+        match &self.cai {
+            None => json!({"from": self.ada, "to": self.bea, "message": message}),
+            Some((cai, _)) => json!({"from": self.ada, "members": [self.bea, cai], "message": message}),
+        }
+    }
+
     pub async fn request(&self, message: &str) -> Uuid {
-        let body = json!({"from": self.ada, "to": self.bea, "message": message});
+        let body = self.request_body(message);
         let (status, view) = call(&self.app, Method::POST, "/v1/introductions", &self.ada_token, Some(body)).await;
         assert_eq!(status, 201, "{view}");
         match view["id"].as_str().and_then(|id| Uuid::parse_str(id).ok()) {

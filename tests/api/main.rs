@@ -20,6 +20,8 @@ mod contract;
 mod crash;
 mod embed;
 mod faults;
+mod group_introductions;
+mod groups;
 mod hostile;
 mod hygiene;
 mod idempotency;

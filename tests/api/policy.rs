@@ -15,7 +15,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::introductions::{World, world_on};
+use crate::introductions::{World, group_world_on, world_on};
 
 #[derive(Debug, Clone, Copy)]
 enum Caller {
@@ -72,7 +72,7 @@ const ADMINS: [u16; 9] = [403, 403, 403, 403, 403, 403, 200, 403, 401];
 /// The embed key is the caller: no bearer token opens a public route.
 const EMBED_KEY_ONLY: [u16; 9] = [401; 9];
 
-const TABLE: [Row; 33] = [
+const TABLE: [Row; 34] = [
     row("GET", "/healthz", Rule::Open, ALL_200),
     row("GET", "/readyz", Rule::Open, ALL_200),
     row("GET", "/v1/taxonomy", Rule::AnyCaller, ALL_200),
@@ -84,6 +84,7 @@ const TABLE: [Row; 33] = [
     row("DELETE", "/v1/people/{id}", Rule::ManageProfile, [204, 204, 404, 404, 204, 404, 204, 404, 401]),
     row("GET", "/v1/people/{id}/export", Rule::ManageProfile, MANAGES_ADA),
     row("GET", "/v1/people/{id}/suggestions", Rule::ManageProfile, MANAGES_ADA),
+    row("GET", "/v1/people/{id}/group-suggestions", Rule::ManageProfile, MANAGES_ADA),
     // Searching needs a profile of one's own (the travel area), or a role.
     row("GET", "/v1/search", Rule::Search, [200, 200, 200, 200, 200, 200, 200, 403, 401]),
     // Only the person or their supporter blocks; nobody else may know.
@@ -219,6 +220,7 @@ async fn exercise(world: &World, row: &Row, caller: Caller) -> u16 {
         (_, "/v1/people/{id}") => format!("/v1/people/{ada}"),
         (_, "/v1/people/{id}/export") => format!("/v1/people/{ada}/export"),
         (_, "/v1/people/{id}/suggestions") => format!("/v1/people/{ada}/suggestions"),
+        (_, "/v1/people/{id}/group-suggestions") => format!("/v1/people/{ada}/group-suggestions?size=3"),
         (_, "/v1/blocks") => {
             body = Some(json!({"blocker": ada, "blocked": bea}));
             row.path.to_owned()
@@ -228,7 +230,7 @@ async fn exercise(world: &World, row: &Row, caller: Caller) -> u16 {
             format!("/v1/blocks/{}", block["id"].as_str().unwrap_or_default())
         }
         ("POST", "/v1/introductions") => {
-            body = Some(json!({"from": ada, "to": bea, "message": "Hello"}));
+            body = Some(world.request_body("Hello"));
             row.path.to_owned()
         }
         ("GET", "/v1/introductions") => format!("/v1/introductions?person={ada}"),
@@ -246,7 +248,12 @@ async fn exercise(world: &World, row: &Row, caller: Caller) -> u16 {
         (_, "/v1/introductions/{id}/end") => {
             let id = world.approved().await;
             let (status, view) = world.act(id, "consent", &world.bea_token, json!({"decision": "accept"})).await;
-            assert_eq!((status, view["status"].as_str()), (200, Some("introduced")), "{view}");
+            assert_eq!(status, 200, "{view}");
+            let view = match &world.cai {
+                None => view,
+                Some((_, cai_token)) => world.act(id, "consent", cai_token, json!({"decision": "accept"})).await.1,
+            };
+            assert_eq!(view["status"].as_str(), Some("introduced"), "{view}");
             format!("/v1/introductions/{id}/end")
         }
         (_, "/v1/broker/queue") => row.path.to_owned(),
@@ -353,6 +360,28 @@ async fn every_route_has_a_policy_row_and_every_caller_gets_its_status() {
             }
         }
     }
+    assert!(wrong.is_empty(), "{} calls got another status:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// The group form (Ada asks Bea and Cai): every introduction route gives
+/// each caller the status the pair form does, Bea's side standing for any
+/// member asked.
+#[tokio::test]
+async fn the_group_form_of_every_introduction_route_gives_each_caller_the_same_status() {
+    let app = Arc::new(spawn_app().await);
+    let mut wrong = Vec::new();
+    let mut walked = 0;
+    for row in TABLE.iter().filter(|row| row.path.starts_with("/v1/introductions")) {
+        for (caller, want) in CALLERS.into_iter().zip(row.expect) {
+            let world = group_world_on(app.clone()).await;
+            let got = exercise(&world, row, caller).await;
+            walked += 1;
+            if got != want {
+                wrong.push(format!("{} {} by {caller:?}: {got}, expected {want}", row.method, row.path));
+            }
+        }
+    }
+    assert_eq!(walked, 9 * CALLERS.len(), "every introduction route");
     assert!(wrong.is_empty(), "{} calls got another status:\n{}", wrong.len(), wrong.join("\n"));
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 /// A plain, compatible person in `outcode`.
-fn friendly(outcode: &str, name: &str) -> Value {
+pub fn friendly(outcode: &str, name: &str) -> Value {
     json!({
         "display_name": name, "birth_year": 1990, "outcode": outcode, "travel_km": 15,
         "interests": ["football", "cooking", "canal boats"], "goals": ["social_activities"],
@@ -22,7 +22,7 @@ fn friendly(outcode: &str, name: &str) -> Value {
     })
 }
 
-async fn create_member(app: &TestApp, body: &Value) -> (Uuid, String) {
+pub async fn create_member(app: &TestApp, body: &Value) -> (Uuid, String) {
     let id = Uuid::new_v4();
     let token = app.token(Role::Member, id);
     app.create_person(&token, body).await;

@@ -190,6 +190,16 @@ impl Exclusions {
             .collect()
     }
 
+    /// Whether the two must not be in one group at `now`: a block either
+    /// way, or an open or recently declined introduction that either of
+    /// them knows of. (For group suggestions: neither is the seeker, and a
+    /// request known to one of them is enough to keep them apart.)
+    pub fn apart(&self, one: Uuid, other: Uuid, now: DateTime<Utc>) -> bool {
+        self.by_person.get(&one).and_then(|others| others.get(&other)).is_some_and(|links| {
+            links.iter().any(|link| self.keeps_apart(*link, one, now) || self.keeps_apart(*link, other, now))
+        })
+    }
+
     /// Requests waiting for `person`'s answer (as a member other than the
     /// requester).
     pub fn waiting_for(&self, person: Uuid) -> u32 {

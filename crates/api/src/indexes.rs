@@ -546,6 +546,20 @@ impl Indexes {
         Ok(())
     }
 
+    /// Runs `read` with the population and a test of whether two people
+    /// are kept apart at `now` (for group suggestions, which ask it of
+    /// every pair in a group). Writers never hold both locks at once, so
+    /// holding both here cannot deadlock.
+    pub fn read_with_apart<T>(
+        &self,
+        now: chrono::DateTime<Utc>,
+        read: impl FnOnce(&Population, &dyn Fn(Uuid, Uuid) -> bool) -> T,
+    ) -> Result<T, Poisoned> {
+        let exclusions = self.exclusions.read().map_err(|_| Poisoned)?;
+        let population = self.population.read().map_err(|_| Poisoned)?;
+        Ok(read(&population, &|one, other| exclusions.apart(one, other, now)))
+    }
+
     /// Runs `read` with the population.
     pub fn read<T>(&self, read: impl FnOnce(&Population) -> T) -> Result<T, Poisoned> {
         let population = self.population.read().map_err(|_| Poisoned)?;

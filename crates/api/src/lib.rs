@@ -37,6 +37,7 @@ pub mod routes;
 pub mod search;
 pub mod startup;
 pub mod state;
+pub mod suggestions;
 pub mod telemetry;
 pub mod token;
 pub mod views;

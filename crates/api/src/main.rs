@@ -157,11 +157,21 @@ async fn embed_key(settings: &Settings, authority: String, origins: Vec<String>,
     let body = serde_json::json!({"authority": authority, "origins": origins, "label": label});
     let key = keys.create_as(Uuid::nil(), body).await.map_err(|error| format!("embed key: {error:?}"))?;
     let text = key.key.unwrap_or_default();
-    println!("embed key {} for {}: {text}", key.id, key.authority);
+    let mut said = format!("embed key {} for {}: {text}\n", key.id, key.authority);
     if let Some(origin) = key.origins.first() {
-        println!("demo page: {origin}/embed/demo?key={text}");
+        said.push_str(&format!("demo page: {origin}/embed/demo?key={text}\n"));
     }
-    Ok(())
+    say(&said)
+}
+
+/// Writes `text` to standard output. A reader that stops early (`| head -n
+/// 1`) is not an error: what it read is what it wanted.
+fn say(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.to_string()),
+        _ => Ok(()),
+    }
 }
 
 async fn migrate(settings: &Settings) -> Result<(), String> {

@@ -8,19 +8,14 @@
 use chrono::{DateTime, Datelike, Utc};
 use friends_domain::person::{PersonInput, PersonRecord, ValidationContext, merge_patch};
 use friends_domain::policy::{self, NewProfileId, Rule};
-use friends_domain::taxonomy::VocabularyKind;
-use friends_matching::{Card, Query};
+
 use friends_store::{ChangeRecord, Store, StoreError, StoredPerson};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
-use crate::errors::{ApiError, page_limit, parse_body, refused};
+use crate::errors::{ApiError, parse_body, refused};
 use crate::indexes::Indexes;
 
-/// Suggestions returned when no `limit` is given.
-pub const DEFAULT_SUGGESTIONS: usize = 10;
-/// Most suggestions one request returns.
-pub const MAX_SUGGESTIONS: usize = 50;
 use crate::reference::Reference;
 
 /// An `If-Match` precondition, as sent.
@@ -173,37 +168,6 @@ impl People<'_> {
         let person = self.visible(caller, id).await?;
         let changes = self.store.person_changes(id).await?;
         Ok((person, changes))
-    }
-
-    /// `GET /v1/people/{id}/suggestions`: ranked cards for the person, from
-    /// this node's matcher. `goal` takes an id, label or synonym.
-    pub async fn suggestions(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-        limit: Option<crate::errors::PageLimit>,
-        goal: Option<&str>,
-    ) -> Result<Vec<Card>, ApiError> {
-        self.authorize_from_indexes(caller, id).await?;
-        let limit = page_limit(limit, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)?;
-        let goal = match goal {
-            None => None,
-            Some(goal) => Some(
-                self.reference
-                    .taxonomy
-                    .vocabulary(VocabularyKind::Goals)
-                    .resolve("goal", goal)
-                    .map_err(|error| ApiError::Validation(vec![error]))?
-                    .to_owned(),
-            ),
-        };
-        // Blocks either way, open introductions, recent declines.
-        let excluded = self.indexes.excluded_for(id, self.now)?;
-        let query = Query { seeker: id, limit, goal: goal.as_deref(), excluded: &excluded };
-        let cards = self.indexes.read(|population| {
-            population.suggest(&query).iter().filter_map(|suggestion| population.card(id, suggestion)).collect()
-        })?;
-        Ok(cards)
     }
 
     /// `DELETE /v1/people/{id}`: erase. `If-Match` is honoured when sent but

@@ -21,6 +21,7 @@ use crate::people::People;
 use crate::reference::Reference;
 use crate::reports::Reports;
 use crate::search::Search;
+use crate::suggestions::Suggestions;
 
 /// What handlers share.
 #[derive(Debug)]
@@ -45,6 +46,11 @@ impl AppState {
     /// The people service, at this moment.
     pub fn people(&self) -> People<'_> {
         People { store: &self.store, indexes: &self.indexes, reference: &self.reference, now: self.clock.now() }
+    }
+
+    /// The suggestions service (pairs and groups), at this moment.
+    pub fn suggestions(&self) -> Suggestions<'_> {
+        Suggestions { people: self.people() }
     }
 
     /// The introductions service, at this moment.

@@ -22,6 +22,7 @@
 
 mod codebook;
 mod districts;
+mod group_rules;
 mod population;
 mod profile;
 mod reasons;
@@ -29,6 +30,9 @@ mod score;
 
 pub use codebook::Codebook;
 pub use districts::DistrictTable;
+pub use population::groups::{
+    GROUP_WORK_BUDGET, GroupAnswer, GroupCard, GroupQuery, GroupSuggestion, MAX_GROUP_SIZE, MIN_GROUP_SIZE, NoGroups,
+};
 pub use population::public::{PublicFacets, PublicProfile};
 pub use population::{Card, Population, Query, Suggestion};
 pub use profile::{Core, MatchProfile};

@@ -2,14 +2,15 @@
 //! travel limit, interest document frequencies, and the two suggestion
 //! paths (fast and exhaustive) that must agree.
 //!
-//! The public card of the council embed is its own idea and lives in
-//! [`public`]. The rest stays one file on purpose: the fast path and the
-//! oracle read the same private layout (slots, packed scan entries, the
+//! The public card of the council embed lives in [`public`], and group
+//! suggestions in [`groups`]: both child modules, reading the same private
+//! layout through a few methods (`seeker_of`, `top`, `every_candidate`,
+//! `score_pair`). The pair paths stay in this file on purpose: the fast
+//! path and its oracle share the layout (slots, packed scan entries, the
 //! score floor), and keeping them side by side is what lets a reader check
-//! they agree. Splitting them (layout, fast path, oracle, cards) first needs
-//! that layout turned into a small internal API; group suggestions, which
-//! will add a third reader of it, are the moment to do that.
+//! that they agree.
 
+pub(crate) mod groups;
 pub(crate) mod public;
 
 use std::collections::{HashMap, HashSet};
@@ -22,6 +23,7 @@ use uuid::Uuid;
 
 use crate::codebook::Codebook;
 use crate::districts::DistrictTable;
+use crate::group_rules;
 use crate::profile::{MatchProfile, Packed};
 use crate::reasons::reasons;
 use crate::score::{
@@ -93,11 +95,21 @@ pub struct Population {
     current_year: i32,
     slots: Vec<Option<MatchProfile>>,
     free_slots: Vec<u32>,
-    by_id: HashMap<Uuid, u32>,
+    /// Slot by id. Every public search and suggestion card looks ids up
+    /// here, in a map of up to millions: foldhash (seeded per process)
+    /// rather than SipHash, since ids are drawn by the service or the
+    /// identity provider, never chosen by a caller to collide.
+    by_id: HashMap<Uuid, u32, foldhash::fast::RandomState>,
     /// Each district's visible people, packed for scanning, by travel limit
     /// descending, then slot.
     by_district: Vec<Vec<Packed>>,
     interest_frequency: Vec<u32>,
+    /// Findable people with a public listing (the council embed), packed:
+    /// a public search reads every listed match of an authority (a
+    /// thousand in the largest), and this small map keeps each read to one
+    /// lookup in memory that stays warm, where the full profiles of a
+    /// million people would cost three cache misses each.
+    listed: HashMap<Uuid, Packed, foldhash::fast::RandomState>,
     visible_count: u32,
     idf: Vec<f64>,
     open_requests: HashMap<Uuid, u32>,
@@ -115,9 +127,10 @@ impl Population {
             current_year,
             slots: Vec::new(),
             free_slots: Vec::new(),
-            by_id: HashMap::new(),
+            by_id: HashMap::default(),
             by_district: vec![Vec::new(); district_count],
             interest_frequency: vec![0; interest_count],
+            listed: HashMap::default(),
             visible_count: 0,
             idf: vec![0.0; interest_count],
             open_requests: HashMap::new(),
@@ -219,6 +232,9 @@ impl Population {
         };
         // Only people who can be suggested are scanned: nobody can be
         // suggested to or with a paused or hidden person.
+        if profile.core.visible && profile.public_listing {
+            self.listed.insert(profile.id, Packed::new(&profile, slot));
+        }
         if profile.core.visible {
             let packed = Packed::new(&profile, slot);
             let key = Self::district_key(profile.core.travel_km, slot);
@@ -234,6 +250,7 @@ impl Population {
     fn remove(&mut self, id: Uuid) {
         let Some(slot) = self.by_id.remove(&id) else { return };
         let Some(profile) = self.slots[slot as usize].take() else { return };
+        self.listed.remove(&id);
         if profile.core.visible {
             self.visible_count -= 1;
             for &interest in profile.interests.iter() {
@@ -281,6 +298,11 @@ impl Population {
         if !seeker.excluded.is_empty() && seeker.excluded.binary_search(&other_slot).is_ok() {
             return None;
         }
+        if seeker.group_size.is_some_and(|size| !group_rules::admits(seeker.side.core, other.core, size)) {
+            return None;
+        }
+        // Distance alone is not a reason to meet (DESIGN §4, honest lists).
+        let shares_goal = seeker.side.core.goals & other.core.goals != 0;
         let mut seeker_side = directional_without_interests(seeker.side, other.core, distance_km);
         if let Some(floor) = floor {
             // First without reading the interest lists.
@@ -291,6 +313,11 @@ impl Population {
             }
         }
         let shared_mass = seeker.shared_mass(other.interests);
+        // Every interest of the seeker weighs more than 0 (its IDF), so no
+        // mass means no shared interest.
+        if !shares_goal && shared_mass <= 0.0 {
+            return None;
+        }
         seeker_side.interests = interest_signal(seeker.side, shared_mass);
         let seeker_total = seeker_side.total(&self.weights);
         if floor.is_some_and(|floor| seeker_total < floor.seeker_side) {
@@ -328,13 +355,30 @@ impl Population {
     /// The seeker's side of a query, or `None` when nobody can be suggested
     /// (unknown or invisible seeker, unknown goal, zero limit).
     fn seeker<'q>(&'q self, query: &'q Query<'q>) -> Option<Seeker<'q>> {
-        let slot = *self.by_id.get(&query.seeker)?;
+        if query.limit == 0 {
+            return None;
+        }
+        self.seeker_of(query.seeker, query.goal, query.excluded, None)
+    }
+
+    /// The seeker's side of a pair or group search, or `None` when nobody
+    /// can be suggested (unknown or invisible seeker, unknown goal). A group
+    /// search admits only candidates who could share a group of
+    /// `group_size` with the seeker (see [`groups::admits`]).
+    fn seeker_of<'q>(
+        &'q self,
+        id: Uuid,
+        goal: Option<&str>,
+        excluded: &HashSet<Uuid>,
+        group_size: Option<u8>,
+    ) -> Option<Seeker<'q>> {
+        let slot = *self.by_id.get(&id)?;
         let profile = self.slots[slot as usize].as_ref()?;
-        let goal = match query.goal {
+        let goal = match goal {
             None => None,
             Some(goal) => Some(1u32 << self.codebook.goals.index(goal)?),
         };
-        if !profile.core.visible || query.limit == 0 {
+        if !profile.core.visible {
             return None;
         }
         let side = self.side(profile);
@@ -345,9 +389,9 @@ impl Population {
         let interest_cap =
             InterestCap::new(&profile.interests, profile.core.interest_signature, &self.idf, side.inverse_mass());
         // Exclusions by slot, so that checking one reads no full profile.
-        let mut excluded: Vec<u32> = query.excluded.iter().filter_map(|id| self.by_id.get(id).copied()).collect();
+        let mut excluded: Vec<u32> = excluded.iter().filter_map(|id| self.by_id.get(id).copied()).collect();
         excluded.sort_unstable();
-        Some(Seeker { side, slot, goal, excluded, interest_cap, interest_weight })
+        Some(Seeker { side, slot, goal, excluded, group_size, interest_cap, interest_weight })
     }
 
     /// A full profile as one side of a pair.
@@ -370,19 +414,24 @@ impl Population {
     /// split on small populations.
     pub fn suggest_split_from(&self, query: &Query<'_>, split_from: usize) -> Vec<Suggestion> {
         let Some(seeker) = self.seeker(query) else { return Vec::new() };
+        self.top(&seeker, query.limit, split_from)
+    }
+
+    /// The seeker's best `limit` candidates, best first (the fast path).
+    fn top(&self, seeker: &Seeker<'_>, limit: usize, split_from: usize) -> Vec<Suggestion> {
         // Neighbours come nearest first: those in reach are a prefix.
         let neighbours = self.districts.neighbours(seeker.side.core.district);
         let reach = &neighbours[..neighbours.partition_point(|(_, km)| *km <= seeker.side.core.travel_km)];
         let people: usize = reach.iter().map(|(district, _)| self.by_district[usize::from(*district)].len()).sum();
         let shared_floor = SharedFloor::default();
         if people < split_from || reach.len() < 2 {
-            return self.scan(&seeker, reach.iter(), query.limit, &shared_floor).into_sorted();
+            return self.scan(seeker, reach.iter(), limit, &shared_floor).into_sorted();
         }
         // Alternate districts between the halves, so that both get near and
         // far ones (and with them similar amounts of work).
         let (even, odd) = rayon::join(
-            || self.scan(&seeker, reach.iter().step_by(2), query.limit, &shared_floor),
-            || self.scan(&seeker, reach.iter().skip(1).step_by(2), query.limit, &shared_floor),
+            || self.scan(seeker, reach.iter().step_by(2), limit, &shared_floor),
+            || self.scan(seeker, reach.iter().skip(1).step_by(2), limit, &shared_floor),
         );
         let mut top = even;
         for suggestion in odd.into_sorted() {
@@ -434,6 +483,14 @@ impl Population {
     /// functions. Slow by design; tests and the benchmark compare against it.
     pub fn suggest_exhaustive(&self, query: &Query<'_>) -> Vec<Suggestion> {
         let Some(seeker) = self.seeker(query) else { return Vec::new() };
+        let mut all = self.every_candidate(&seeker);
+        all.truncate(query.limit);
+        all
+    }
+
+    /// Every candidate of the seeker in the whole population, best first
+    /// (for the oracles).
+    fn every_candidate(&self, seeker: &Seeker<'_>) -> Vec<Suggestion> {
         let mut all: Vec<Suggestion> = self
             .slots
             .iter()
@@ -442,11 +499,10 @@ impl Population {
                 let other = other.as_ref()?;
                 let distance_km = self.districts.distance_km(seeker.side.core.district, other.core.district);
                 let other = Side::partial(&other.core, &other.interests);
-                self.score_pair(&seeker, other, slot as u32, distance_km, None)
+                self.score_pair(seeker, other, slot as u32, distance_km, None)
             })
             .collect();
         all.sort_by(rank_order);
-        all.truncate(query.limit);
         all
     }
 
@@ -485,6 +541,8 @@ struct Seeker<'q> {
     goal: Option<u32>,
     /// The slots of the people excluded for this seeker, sorted.
     excluded: Vec<u32>,
+    /// The size of the group sought, for a group search.
+    group_size: Option<u8>,
     /// A bound on the interest signal read from signatures alone.
     interest_cap: InterestCap,
     /// The IDF of each interest the seeker has, 0 for the others.

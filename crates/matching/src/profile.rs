@@ -32,6 +32,8 @@ pub struct Core {
     pub availability: u32,
     /// Weekly contribution range in pounds.
     pub contribution: Option<(u32, u32)>,
+    /// Largest group they want to be in (255: no limit given).
+    pub group_size_max: u8,
     /// Support needs.
     pub support_needs: u32,
     /// Access needs.
@@ -105,6 +107,7 @@ impl MatchProfile {
                 goals: codebook.goals.bits(&record.goals),
                 availability: codebook.availability.bits(&record.availability),
                 contribution: record.contribution_gbp_week.map(|range| (range.min, range.max)),
+                group_size_max: record.preferences.group_size_max.unwrap_or(u8::MAX),
                 support_needs: codebook.support_needs.bits(&record.support_needs),
                 access_needs: codebook.access_needs.bits(&record.access_needs),
                 similar_needs: record.preferences.similar_needs,

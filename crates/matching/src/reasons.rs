@@ -78,3 +78,62 @@ pub fn reasons(
     });
     lines
 }
+
+/// "three", "four"…: how many people, in words.
+fn people_in_words(count: usize) -> String {
+    match count {
+        2 => "two".to_owned(),
+        3 => "three".to_owned(),
+        4 => "four".to_owned(),
+        5 => "five".to_owned(),
+        6 => "six".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The reasons for a group (everyone, the seeker first), about the whole
+/// group: what all of them like, want, and when they are all free. Support
+/// needs are never named (a group reason is read by everyone in it).
+pub fn group_reasons(codebook: &Codebook, idf: &[f64], everyone: &[&MatchProfile], farthest_km: f32) -> Vec<String> {
+    let Some((first, others)) = everyone.split_first() else { return Vec::new() };
+    let mut lines = Vec::new();
+    let mut interests: Vec<u16> = first
+        .interests
+        .iter()
+        .copied()
+        .filter(|interest| others.iter().all(|other| other.interests.binary_search(interest).is_ok()))
+        .collect();
+    interests.sort_by(|left, right| idf[usize::from(*right)].total_cmp(&idf[usize::from(*left)]).then(left.cmp(right)));
+    if !interests.is_empty() {
+        let labels: Vec<&str> = interests.iter().take(3).map(|&interest| codebook.interests.label(interest)).collect();
+        lines.push(format!("You all like {}.", join_labels(&labels)));
+    }
+    let goals = everyone.iter().fold(u32::MAX, |bits, person| bits & person.core.goals);
+    if goals != 0 {
+        lines.push(format!("You all chose “{}”.", codebook.goals.label(goals.trailing_zeros() as u16)));
+    }
+    let slots = everyone.iter().fold(u32::MAX, |bits, person| bits & person.core.availability);
+    if slots != 0 {
+        let more = if slots.count_ones() > 1 { " and at other times" } else { "" };
+        let label = codebook.availability.label(slots.trailing_zeros() as u16);
+        lines.push(format!("All {} of you are free on {label}{more}.", people_in_words(everyone.len())));
+    }
+    let ranges: Vec<(u32, u32)> = everyone.iter().filter_map(|person| person.core.contribution).collect();
+    let (low, high) = ranges.iter().fold((0, u32::MAX), |(low, high), &(min, max)| (low.max(min), high.min(max)));
+    if !ranges.is_empty() && low <= high {
+        let who = if ranges.len() == everyone.len() { "Everyone" } else { "Everyone who said" };
+        let amount = if low == high { format!("£{low}") } else { format!("£{low} to £{high}") };
+        lines.push(format!("{who} can put in {amount} a week."));
+    }
+    if everyone.iter().fold(u32::MAX, |bits, person| bits & person.core.access_needs) != 0 {
+        lines.push("The same kind of venue would suit you all.".to_owned());
+    }
+    lines.push(match DistanceBand::of(f64::from(farthest_km)) {
+        DistanceBand::Under2 => "You all live under 2 km apart.".to_owned(),
+        DistanceBand::From2To5 => "You all live within about 5 km of each other.".to_owned(),
+        DistanceBand::From5To10 => "You all live within about 10 km of each other.".to_owned(),
+        DistanceBand::From10To20 => "You all live within about 20 km of each other.".to_owned(),
+        DistanceBand::Over20 => "Some of you live over 20 km apart.".to_owned(),
+    });
+    lines
+}

@@ -1,114 +1,15 @@
 //! The matcher's rules, checked on random populations.
 
-use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+mod common;
 
-use friends_domain::areas::Areas;
-use friends_domain::person::{Contact, Contribution, PersonRecord, Preferences, ProfileStatus};
-use friends_domain::taxonomy::{Taxonomy, VocabularyKind};
-use friends_matching::{Codebook, DistrictTable, Population, Query};
+use std::collections::HashSet;
+
+use common::{pair_fits, population, record, shared};
+use friends_domain::person::{Contact, PersonRecord, Preferences, ProfileStatus};
+use friends_domain::taxonomy::VocabularyKind;
+use friends_matching::Query;
 use proptest::prelude::*;
 use uuid::Uuid;
-
-struct Shared {
-    taxonomy: Taxonomy,
-    codebook: Arc<Codebook>,
-    districts: Arc<DistrictTable>,
-}
-
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let taxonomy = Taxonomy::from_json(include_str!("../../../data/taxonomy.json"));
-        let areas = Areas::from_csv(
-            include_str!("../../../data/uk_outcodes_gb.csv"),
-            include_str!("../../../data/lad_uk_codes_names.csv"),
-        );
-        let (Ok(taxonomy), Ok(areas)) = (taxonomy, areas) else { panic!("shipped data") };
-        let codebook = Arc::new(Codebook::new(&taxonomy));
-        let districts = Arc::new(DistrictTable::new(&areas));
-        Shared { taxonomy, codebook, districts }
-    })
-}
-
-/// Districts close enough that most pairs are in reach, and a few far ones.
-const OUTCODES: &[&str] = &["TW9", "TW10", "SW14", "W4", "TW1", "SW13", "W6", "SW1A", "M1", "TW9"];
-
-fn ids(kind: VocabularyKind, picks: &[usize], limit: usize) -> Vec<String> {
-    let terms = shared().taxonomy.vocabulary(kind).terms();
-    let mut chosen: Vec<String> = picks.iter().map(|&pick| terms[pick % limit.min(terms.len())].id.clone()).collect();
-    chosen.sort();
-    chosen.dedup();
-    chosen
-}
-
-/// Interests from a small pool, so that people share them often, which
-/// includes pairs 64 apart (0 and 64, 1 and 65, ...): they fall on the same
-/// bit of the interest signature, which a bound on shared interests must
-/// allow for.
-fn interest_ids(picks: &[usize]) -> Vec<String> {
-    let terms = shared().taxonomy.vocabulary(VocabularyKind::Interests).terms();
-    let mut chosen: Vec<String> =
-        picks.iter().map(|&pick| terms[pick % 12 + 64 * (pick / 12 % 2)].id.clone()).collect();
-    chosen.sort();
-    chosen.dedup();
-    chosen
-}
-
-prop_compose! {
-    fn record()(
-        outcode in 0..OUTCODES.len(), travel in 1u16..=30, age in 18i32..80,
-        gender in 0usize..5, wanted in proptest::collection::vec(0usize..5, 0..2),
-        age_min in proptest::option::of(16u8..40), age_span in proptest::option::of(5u8..60),
-        communication in proptest::collection::vec(0usize..4, 1..3),
-        interests in proptest::collection::vec(0usize..24, 0..6),
-        goals in proptest::collection::vec(0usize..10, 0..3),
-        availability in proptest::collection::vec(0usize..21, 0..5),
-        needs in proptest::collection::vec(0usize..14, 0..3),
-        access in proptest::collection::vec(0usize..11, 0..2),
-        contribution in proptest::option::of((0u32..50, 0u32..50)),
-        similar in any::<bool>(), share in any::<bool>(), discoverable in prop::bool::weighted(0.9),
-        paused in prop::bool::weighted(0.1),
-    ) -> PersonRecord {
-        PersonRecord {
-            display_name: "Synthetic".into(),
-            about: String::new(),
-            birth_year: 2026 - age,
-            gender: ids(VocabularyKind::Genders, &[gender], 5).pop(),
-            outcode: OUTCODES[outcode].into(),
-            authority_code: String::new(),
-            travel_km: travel,
-            travel: None,
-            interests: interest_ids(&interests),
-            goals: ids(VocabularyKind::Goals, &goals, 10),
-            support_needs: ids(VocabularyKind::SupportNeeds, &needs, 14),
-            communication: ids(VocabularyKind::Communication, &communication, 4),
-            access_needs: ids(VocabularyKind::AccessNeeds, &access, 11),
-            availability: ids(VocabularyKind::Availability, &availability, 21),
-            contribution_gbp_week: contribution.map(|(min, span)| Contribution { min, max: min + span }),
-            preferences: Preferences {
-                age_min,
-                age_max: age_min.zip(age_span).map(|(min, span)| min.saturating_add(span)),
-                genders: ids(VocabularyKind::Genders, &wanted, 5),
-                group_size_max: None,
-                similar_needs: similar,
-            },
-            contact: Contact::default(),
-            share_needs_with_matches: share,
-            discoverable,
-            public_listing: false,
-            status: if paused { ProfileStatus::Paused } else { ProfileStatus::Active },
-        }
-    }
-}
-
-fn population(records: &[PersonRecord]) -> (Population, Vec<Uuid>) {
-    let shared = shared();
-    let mut population = Population::new(shared.codebook.clone(), shared.districts.clone(), 2026);
-    let ids: Vec<Uuid> = (0..records.len()).map(|index| Uuid::from_u128(index as u128 + 1)).collect();
-    population.apply(ids.iter().copied().zip(records.iter().map(Some)));
-    (population, ids)
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
@@ -162,29 +63,17 @@ proptest! {
     fn every_suggestion_passes_every_hard_filter_both_ways(records in proptest::collection::vec(record(), 2..80)) {
         let (population, ids) = population(&records);
         let excluded = HashSet::new();
-        let shared = shared();
         for (index, &seeker) in ids.iter().enumerate() {
             let query = Query { seeker, limit: 50, goal: None, excluded: &excluded };
             for suggestion in population.suggest(&query) {
                 let other_index = ids.iter().position(|id| *id == suggestion.id).unwrap_or(usize::MAX);
                 let (a, b) = (&records[index], &records[other_index]);
-                prop_assert!(a.status == ProfileStatus::Active && b.status == ProfileStatus::Active);
-                prop_assert!(a.discoverable && b.discoverable);
                 prop_assert_ne!(seeker, suggestion.id);
-                let km = shared.districts.distance_km(
-                    shared.districts.index(&a.outcode).unwrap_or(0),
-                    shared.districts.index(&b.outcode).unwrap_or(0),
-                );
-                prop_assert!(km <= f32::from(a.travel_km) && km <= f32::from(b.travel_km));
-                prop_assert!(a.communication.iter().any(|method| b.communication.contains(method)));
-                for (wisher, other) in [(a, b), (b, a)] {
-                    let age = 2026 - other.birth_year;
-                    if let Some(min) = wisher.preferences.age_min { prop_assert!(age >= i32::from(min)); }
-                    if let Some(max) = wisher.preferences.age_max { prop_assert!(age <= i32::from(max)); }
-                    if !wisher.preferences.genders.is_empty() {
-                        prop_assert!(other.gender.as_ref().is_some_and(|gender| wisher.preferences.genders.contains(gender)));
-                    }
-                }
+                prop_assert_eq!(pair_fits(a, b), Ok(()));
+                // Distance alone is not a reason to meet.
+                let shares = a.interests.iter().any(|interest| b.interests.contains(interest))
+                    || a.goals.iter().any(|goal| b.goals.contains(goal));
+                prop_assert!(shares, "a suggestion without a shared interest or goal");
             }
         }
     }
@@ -312,4 +201,54 @@ fn the_exposure_cap_ranks_a_flooded_person_down() {
     assert_eq!(after.iter().map(|s| s.id).collect::<Vec<_>>(), vec![other, popular]);
     assert!(after[1].score < after[0].score / 1.5);
     assert_eq!(after, population.suggest_exhaustive(&query), "the oracle applies the cap too");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The public cards (kept apart from the full profiles, for speed)
+    /// follow every update: a card exactly for findable people with a
+    /// listing, with their own interests and goals.
+    #[test]
+    fn public_cards_follow_listings_pauses_and_erasures(
+        records in proptest::collection::vec(record(), 5..40),
+        listed in proptest::collection::vec(any::<bool>(), 40),
+        changes in proptest::collection::vec((0usize..40, 0u8..4), 1..30),
+    ) {
+        let mut records = records;
+        for (record, listed) in records.iter_mut().zip(&listed) {
+            record.public_listing = *listed;
+        }
+        let (mut population, ids) = population(&records);
+        let mut current: Vec<Option<PersonRecord>> = records.iter().cloned().map(Some).collect();
+        for &(pick, kind) in &changes {
+            let index = pick % ids.len();
+            let mut changed = records[index].clone();
+            match kind {
+                0 => current[index] = None,
+                1 => changed.public_listing = !changed.public_listing,
+                2 => changed.status = if changed.status == ProfileStatus::Active { ProfileStatus::Paused } else { ProfileStatus::Active },
+                _ => changed.discoverable = !changed.discoverable,
+            }
+            if kind != 0 {
+                current[index] = Some(changed);
+            }
+            population.apply([(ids[index], current[index].as_ref())]);
+        }
+        for (index, &id) in ids.iter().enumerate() {
+            let expected = current[index].as_ref().filter(|record| {
+                record.public_listing && record.discoverable && record.status == ProfileStatus::Active
+            });
+            let card = population.public_profile(id);
+            prop_assert_eq!(card.is_some(), expected.is_some(), "person {}", index);
+            if let (Some(card), Some(record)) = (card, expected) {
+                let mut interests: Vec<&str> = card.interests().collect();
+                interests.sort_unstable();
+                prop_assert_eq!(interests, record.interests.iter().map(String::as_str).collect::<Vec<_>>());
+                let mut goals: Vec<&str> = card.goals().collect();
+                goals.sort_unstable();
+                prop_assert_eq!(goals, record.goals.iter().map(String::as_str).collect::<Vec<_>>());
+            }
+        }
+    }
 }

@@ -14,7 +14,11 @@
 //! - erasure latency (erase, then the catch-up that rewrites every search
 //!   segment that held the person);
 //! - public search (the council embed) with a real embed key per
-//!   authority, as the route runs it.
+//!   authority, as the route runs it;
+//! - group suggestions (sizes 4 and 6, with cards) over the same seekers,
+//!   the share of planted groups found whole in each member's top 3, and
+//!   the fast path against the enumerating oracle on every seeker of a
+//!   sample whose candidate set it can enumerate.
 //!
 //! It prints Markdown rows for BENCHMARKS.md.
 //!
@@ -36,7 +40,7 @@ use friends_api::indexes::Indexes;
 use friends_api::reference::Reference;
 use friends_domain::demo::{DemoPopulation, SplitMix64};
 use friends_domain::person::PersonRecord;
-use friends_matching::{Codebook, DistrictTable, Population, Query};
+use friends_matching::{Codebook, DistrictTable, GroupQuery, Population, Query};
 use friends_store::Store;
 use uuid::Uuid;
 
@@ -149,6 +153,101 @@ fn time_suggestions(population: &Population, seekers: &[Uuid]) -> Vec<Duration> 
             started.elapsed()
         })
         .collect()
+}
+
+/// Group suggestions (limit 5, cards included) for each seeker, timed one
+/// by one, and how many stopped at the work budget.
+fn time_groups(population: &Population, seekers: &[Uuid], size: usize) -> (Vec<Duration>, usize) {
+    let excluded = HashSet::new();
+    let nobody = |_: Uuid, _: Uuid| false;
+    let mut stopped = 0;
+    let times = seekers
+        .iter()
+        .map(|&seeker| {
+            let started = Instant::now();
+            let query = GroupQuery { seeker, size, limit: 5, goal: None, excluded: &excluded, apart: &nobody };
+            let answer = population.suggest_groups(&query);
+            stopped += usize::from(answer.stopped_early);
+            let cards: Vec<_> = answer.groups.iter().filter_map(|group| population.group_card(seeker, group)).collect();
+            std::hint::black_box(cards);
+            started.elapsed()
+        })
+        .collect();
+    (times, stopped)
+}
+
+/// What the group benchmark measures besides latency.
+struct GroupQuality {
+    /// Planted-group members whose top 3 groups of their group's size
+    /// hold their planted group whole, and how many members were asked.
+    planted_whole: (usize, usize),
+    /// Seekers the oracle finished, those on which the fast path gave the
+    /// same groups, and the largest candidate set the oracle enumerated.
+    oracle_seekers: usize,
+    oracle_agreed: usize,
+    oracle_groups: (usize, usize),
+    largest_enumerated: usize,
+    oracle_times: Vec<Duration>,
+}
+
+/// Most groups the oracle is asked to enumerate for one seeker (the
+/// candidate sets of larger ones would take minutes each).
+const ORACLE_GROUP_BUDGET: u128 = 3_000_000;
+
+fn binomial(n: usize, k: usize) -> u128 {
+    (0..k).fold(1u128, |product, i| product * (n - i) as u128 / (i as u128 + 1))
+}
+
+fn group_quality(population: &Population, planted: &[Vec<Uuid>], oracle_seekers: &[Uuid]) -> GroupQuality {
+    let excluded = HashSet::new();
+    let nobody = |_: Uuid, _: Uuid| false;
+    let (mut whole, mut asked) = (0, 0);
+    for group in planted {
+        let mut expected: Vec<Uuid> = group.clone();
+        expected.sort_unstable();
+        for &member in group {
+            let query = GroupQuery {
+                seeker: member,
+                size: group.len(),
+                limit: 3,
+                goal: None,
+                excluded: &excluded,
+                apart: &nobody,
+            };
+            asked += 1;
+            let found = population.suggest_groups(&query).groups.iter().any(|suggested| {
+                let mut ids: Vec<Uuid> = suggested.members.iter().map(|m| m.id).chain([member]).collect();
+                ids.sort_unstable();
+                ids == expected
+            });
+            whole += usize::from(found);
+        }
+    }
+    let mut quality = GroupQuality {
+        planted_whole: (whole, asked),
+        oracle_seekers: 0,
+        oracle_agreed: 0,
+        oracle_groups: (0, 0),
+        largest_enumerated: 0,
+        oracle_times: Vec::new(),
+    };
+    for &seeker in oracle_seekers {
+        let query = GroupQuery { seeker, size: 4, limit: 5, goal: None, excluded: &excluded, apart: &nobody };
+        let candidates = population.group_candidate_count(&query);
+        if binomial(candidates, 3) > ORACLE_GROUP_BUDGET {
+            continue;
+        }
+        let started = Instant::now();
+        let truth = population.suggest_groups_exhaustive(&query);
+        quality.oracle_times.push(started.elapsed());
+        let fast = population.suggest_groups(&query);
+        quality.oracle_seekers += 1;
+        quality.largest_enumerated = quality.largest_enumerated.max(candidates);
+        quality.oracle_agreed += usize::from(fast.groups == truth.groups);
+        quality.oracle_groups.1 += truth.groups.len();
+        quality.oracle_groups.0 += truth.groups.iter().filter(|group| fast.groups.contains(group)).count();
+    }
+    quality
 }
 
 /// `--matcher-only`: the same people, straight into a matcher (in id
@@ -404,6 +503,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let public = time_public_search(&store, &reference, &matcher, &seekers, args.seed).await?;
 
+    // Group suggestions: latency for groups of 4 and of 6, planted groups
+    // found whole, and the fast path against the enumerating oracle.
+    let (groups4_random, stopped4_random) = matcher.read(|population| time_groups(population, &random, 4))?;
+    let (groups4_dense, stopped4_dense) = matcher.read(|population| time_groups(population, &dense, 4))?;
+    let (groups6, stopped6) = matcher.read(|population| time_groups(population, &seekers, 6))?;
+    let groups4: Vec<Duration> = groups4_random.iter().chain(groups4_dense.iter()).copied().collect();
+    let group_oracle_ids: Vec<Uuid> = random.iter().copied().take(args.oracle_seekers.min(300)).collect();
+    let quality = matcher.read(|population| group_quality(population, &groups, &group_oracle_ids))?;
+
     // Update to visible: commit a change, then catch up, as a write does.
     let mut visible_times = Vec::new();
     for &seeker in random.iter().take(200) {
@@ -462,6 +570,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
             public.samples
         )
+    );
+    println!("{}", summary("group suggestions, size 4, limit 5, with cards, all seekers", groups4));
+    println!("{}", summary("group suggestions, size 4, random seekers", groups4_random));
+    println!("{}", summary("group suggestions, size 4, densest districts", groups4_dense));
+    println!("{}", summary("group suggestions, size 6, limit 5, with cards, all seekers", groups6));
+    println!(
+        "{}",
+        summary("group suggestions, size 4, enumerating oracle (seekers it can finish)", quality.oracle_times)
+    );
+    println!();
+    println!("| group suggestions | value |");
+    println!("|---|---|");
+    let (whole, asked) = quality.planted_whole;
+    println!(
+        "| planted groups returned whole in a member's top 3 of their size | {:.4} ({whole} of {asked} members, {} groups) |",
+        whole as f64 / asked.max(1) as f64,
+        groups.len()
+    );
+    let (found, expected) = quality.oracle_groups;
+    println!(
+        "| recall against the enumerating oracle, size 4 | {:.4} ({found} of {expected} groups; {} of {} seekers identical) |",
+        if expected == 0 { 1.0 } else { found as f64 / expected as f64 },
+        quality.oracle_agreed,
+        quality.oracle_seekers
+    );
+    println!(
+        "| seekers the oracle finished, of those asked; largest candidate set enumerated | {} of {}; {} |",
+        quality.oracle_seekers,
+        group_oracle_ids.len(),
+        quality.largest_enumerated
+    );
+    println!(
+        "| searches stopped at the work budget (size 4 random, dense; size 6) | {stopped4_random}, {stopped4_dense}; {stopped6} |"
     );
     println!();
     println!("| public search | value |");

@@ -26,10 +26,12 @@ pub mod search;
 pub mod widget;
 
 use std::future::{Ready, ready};
+use std::hash::Hasher;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use siphasher::sip128::{Hasher128, SipHasher13};
 use uuid::Uuid;
 
 use crate::errors::ApiError;
@@ -77,6 +79,12 @@ impl EmbedCaller {
     /// The listing id of `person` under this key.
     pub fn listing_id(&self, person: Uuid) -> Uuid {
         self.listing_key.listing_id(person)
+    }
+
+    /// Where `person` falls among equally relevant listings under this key
+    /// (see [`ListingKey`]).
+    pub fn order_of(&self, person: Uuid) -> u128 {
+        self.listing_key.order_of(person)
     }
 }
 
@@ -138,8 +146,17 @@ fn key_hash(key: &str) -> String {
 /// The key of one embed key's listing ids: a listing id is the first 16
 /// bytes of HMAC-SHA-256(salt, person id), so it is stable under one key,
 /// unrelated under another, and says nothing of the person id.
+///
+/// Equally relevant listings are ordered by a second keyed function of the
+/// person id, SipHash-1-3 (128 bits) under a key derived from the salt: as
+/// unlinkable from key to key as the listing id, and about ten times
+/// cheaper, which matters because a public search orders every listed match
+/// of an authority (a thousand in the largest) and shows only a page.
 #[derive(Clone)]
-struct ListingKey(Hmac<Sha256>);
+struct ListingKey {
+    mac: Hmac<Sha256>,
+    order: SipHasher13,
+}
 
 impl std::fmt::Debug for ListingKey {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -154,11 +171,23 @@ impl ListingKey {
         }
         let bytes: Option<Vec<u8>> =
             (0..salt.len()).step_by(2).map(|at| u8::from_str_radix(salt.get(at..at + 2)?, 16).ok()).collect();
-        Hmac::<Sha256>::new_from_slice(&bytes?).ok().map(Self)
+        let mac = Hmac::<Sha256>::new_from_slice(&bytes?).ok()?;
+        let mut derive = mac.clone();
+        derive.update(b"finding-friends listing order v1");
+        let tag = derive.finalize().into_bytes();
+        let mut order_key = [0u8; 16];
+        order_key.copy_from_slice(&tag[..16]);
+        Some(Self { mac, order: SipHasher13::new_with_key(&order_key) })
+    }
+
+    fn order_of(&self, person: Uuid) -> u128 {
+        let mut hasher = self.order;
+        hasher.write(person.as_bytes());
+        hasher.finish128().as_u128()
     }
 
     fn listing_id(&self, person: Uuid) -> Uuid {
-        let mut mac = self.0.clone();
+        let mut mac = self.mac.clone();
         mac.update(person.as_bytes());
         let tag = mac.finalize().into_bytes();
         let mut id = [0u8; 16];
@@ -197,6 +226,9 @@ mod tests {
             assert_eq!(one.listing_id(person), one.listing_id(person));
             assert_ne!(one.listing_id(person), two.listing_id(person));
             assert_ne!(one.listing_id(person), person);
+            assert_eq!(one.order_of(person), one.order_of(person));
+            assert_ne!(one.order_of(person), two.order_of(person));
+            assert_ne!(one.order_of(person), one.listing_id(person).as_u128());
         }
     }
 }

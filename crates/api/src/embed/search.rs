@@ -8,7 +8,8 @@
 //! age, place or anything a card does not show. Every listed person of the
 //! authority who matches is counted (facets and total over the whole result
 //! set, each under 5 read "fewer than 5"); they are ordered by relevance,
-//! then by listing id, which differs from key to key.
+//! then by a keyed order that differs from key to key (see
+//! [`super::EmbedCaller::order_of`]), and only the page shown is sorted.
 
 use std::collections::BTreeMap;
 
@@ -123,20 +124,34 @@ pub struct PublicSearch<'a> {
 /// A listed person who matched, before paging (borrowed from the matcher).
 struct Listed<'a> {
     person: Uuid,
-    listing_id: Uuid,
     score: f32,
+    /// Their place among equally relevant listings under this key.
+    order: u128,
     card: friends_matching::PublicProfile<'a>,
 }
 
+impl Listed<'_> {
+    /// Best first: higher relevance, then the key's order.
+    fn rank(&self, other: &Self) -> std::cmp::Ordering {
+        other.score.total_cmp(&self.score).then(self.order.cmp(&other.order))
+    }
+
+    /// Whether this comes after `cursor` in rank order.
+    fn after(&self, cursor: &Cursor) -> bool {
+        let order = cursor.id.as_u128();
+        self.score < cursor.score || (self.score == cursor.score && self.order > order)
+    }
+}
+
 impl PublicSearch<'_> {
-    /// Every listed person of `caller`'s authority who matches, best first
-    /// (relevance, then listing id), handed to `then` inside one read of
-    /// the matcher, so that nothing is copied but what `then` keeps.
+    /// Every listed person of `caller`'s authority who matches, in no
+    /// particular order, handed to `then` inside one read of the matcher,
+    /// so that nothing is copied but what `then` keeps.
     fn matching<T>(
         &self,
         caller: &EmbedCaller,
         request: &PublicSearchRequest,
-        then: impl FnOnce(&Population, &[Listed<'_>]) -> T,
+        then: impl FnOnce(&Population, Vec<Listed<'_>>) -> T,
     ) -> Result<T, ApiError> {
         let hits = self.indexes.search().public_search(request).map_err(|error| {
             tracing::error!(error = %error, "public search failed");
@@ -145,17 +160,12 @@ impl PublicSearch<'_> {
         // The matcher is asked too: it is current with this node's writes
         // and answers only for findable, listed people.
         Ok(self.indexes.read(|population| {
-            let mut listed: Vec<Listed<'_>> = hits
-                .iter()
-                .filter_map(|hit| {
-                    let card = population.public_profile(hit.id)?;
-                    Some(Listed { person: hit.id, listing_id: caller.listing_id(hit.id), score: hit.score, card })
-                })
-                .collect();
-            listed.sort_unstable_by(|left, right| {
-                right.score.total_cmp(&left.score).then(left.listing_id.cmp(&right.listing_id))
-            });
-            then(population, &listed)
+            let mut listed = Vec::with_capacity(hits.len());
+            listed.extend(hits.iter().filter_map(|hit| {
+                let card = population.public_profile(hit.id)?;
+                Some(Listed { person: hit.id, score: hit.score, order: caller.order_of(hit.id), card })
+            }));
+            then(population, listed)
         })?)
     }
 
@@ -164,7 +174,7 @@ impl PublicSearch<'_> {
     pub fn person_of(&self, caller: &EmbedCaller, listing_id: Uuid) -> Result<Option<Uuid>, ApiError> {
         let request = PublicSearchRequest { authority: caller.authority.clone(), ..PublicSearchRequest::default() };
         self.matching(caller, &request, |_, listed| {
-            listed.iter().find(|listed| listed.listing_id == listing_id).map(|listed| listed.person)
+            listed.iter().map(|listed| listed.person).find(|&person| caller.listing_id(person) == listing_id)
         })
     }
 
@@ -189,7 +199,7 @@ impl PublicSearch<'_> {
         let area_name = self.reference.areas.authority_name(&caller.authority).unwrap_or_default().to_owned();
         self.matching(caller, &request, |population, listed| {
             let mut counts = population.public_facets();
-            for person in listed {
+            for person in &listed {
                 counts.add(&person.card);
             }
             let owned = |terms: &mut dyn Iterator<Item = (&str, usize)>| -> BTreeMap<String, Count> {
@@ -197,23 +207,25 @@ impl PublicSearch<'_> {
             };
             let facets = Facets { interests: owned(&mut counts.interests()), goals: owned(&mut counts.goals()) };
             let total = Count(listed.len());
-            let start = match after {
-                None => 0,
-                // After the cursor's (score, listing id) in the same order.
-                Some(cursor) => listed.partition_point(|person| {
-                    person.score > cursor.score || (person.score == cursor.score && person.listing_id <= cursor.id)
-                }),
+            // Only the page is put in order: the rest of the result set is
+            // counted above and never shown.
+            let mut page: Vec<Listed<'_>> = match after {
+                None => listed,
+                Some(cursor) => listed.into_iter().filter(|person| person.after(&cursor)).collect(),
             };
-            let page: Vec<&Listed<'_>> = listed.iter().skip(start).take(limit + 1).collect();
-            let next_cursor = (page.len() > limit)
-                .then(|| page.get(limit - 1))
-                .flatten()
-                .map(|last| self.cursor_key.seal(&binding, &Cursor { score: last.score, id: last.listing_id }));
+            if page.len() > limit + 1 {
+                page.select_nth_unstable_by(limit, Listed::rank);
+                page.truncate(limit + 1);
+            }
+            page.sort_unstable_by(Listed::rank);
+            let next_cursor = (page.len() > limit).then(|| page.get(limit - 1)).flatten().map(|last| {
+                self.cursor_key.seal(&binding, &Cursor { score: last.score, id: Uuid::from_u128(last.order) })
+            });
             let items = page
                 .into_iter()
                 .take(limit)
                 .map(|person| PublicCard {
-                    listing_id: person.listing_id,
+                    listing_id: caller.listing_id(person.person),
                     age_band: person.card.age_band,
                     area_name: area_name.clone(),
                     interests: person.card.interests().map(str::to_owned).collect(),

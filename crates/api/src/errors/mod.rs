@@ -224,6 +224,23 @@ impl<'de> serde::Deserialize<'de> for PageLimit {
     }
 }
 
+/// A whole-number query parameter other than `limit` (a group's `size`):
+/// digits only, so that text, signs and empty values are refused as a
+/// malformed query (400) like any other, and a number out of its range as a
+/// validation error (422) by whoever reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeNumber(pub u64);
+
+impl<'de> serde::Deserialize<'de> for WholeNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(serde::de::Error::custom("must be a whole number"));
+        }
+        Ok(Self(text.parse().unwrap_or(u64::MAX)))
+    }
+}
+
 /// A `limit` query parameter: `default` when absent, capped at `max`, and a
 /// 422 for zero.
 pub fn page_limit(limit: Option<PageLimit>, default: usize, max: usize) -> Result<usize, ApiError> {

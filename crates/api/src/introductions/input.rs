@@ -14,17 +14,66 @@ pub const NOTE_MAX_CHARS: usize = 1000;
 /// Longest `supported_by`.
 pub const SUPPORTED_BY_MAX_CHARS: usize = 100;
 
-/// Body of `POST /v1/introductions`.
+/// Most other members of a group request (a group of six).
+pub const MAX_OTHER_MEMBERS: usize = 5;
+/// Fewest other members of a group request (a group of three).
+pub const MIN_OTHER_MEMBERS: usize = 2;
+
+/// Body of `POST /v1/introductions`: `to` for a pair, or `members` for a
+/// group (2 to 5 people besides the requester).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestInput {
     /// The requester.
     pub from: Uuid,
-    /// The person asked about.
-    pub to: Uuid,
+    /// The person asked about (a pair).
+    #[serde(default)]
+    pub to: Option<Uuid>,
+    /// The people asked about (a group).
+    #[serde(default)]
+    pub members: Option<Vec<Uuid>>,
     /// Optional message, at most 500 characters.
     #[serde(default)]
     pub message: Option<String>,
+}
+
+impl RequestInput {
+    /// Everyone asked about besides the requester: one for a pair, 2 to 5
+    /// for a group, all different and none the requester (422 otherwise).
+    pub fn others(&self) -> Result<Vec<Uuid>, ApiError> {
+        let refuse =
+            |field: &str, code, message: &str| Err(ApiError::Validation(vec![FieldError::new(field, code, message)]));
+        let others = match (self.to, &self.members) {
+            (Some(to), None) => vec![to],
+            (None, Some(members)) => {
+                if !(MIN_OTHER_MEMBERS..=MAX_OTHER_MEMBERS).contains(&members.len()) {
+                    return refuse(
+                        "members",
+                        if members.len() < MIN_OTHER_MEMBERS { FieldCode::TooShort } else { FieldCode::TooMany },
+                        "A group has 3 to 6 people: the requester and 2 to 5 others.",
+                    );
+                }
+                members.clone()
+            }
+            (Some(_), Some(_)) => {
+                return refuse(
+                    "members",
+                    FieldCode::InvalidText,
+                    "Give `to` for a pair or `members` for a group, not both.",
+                );
+            }
+            (None, None) => return refuse("to", FieldCode::Required, "Give `to` for a pair or `members` for a group."),
+        };
+        let field = if self.members.is_some() { "members" } else { "to" };
+        if others.contains(&self.from) {
+            return refuse(field, FieldCode::SamePerson, "A person cannot be introduced to themselves.");
+        }
+        let distinct: std::collections::HashSet<&Uuid> = others.iter().collect();
+        if distinct.len() != others.len() {
+            return refuse(field, FieldCode::SamePerson, "Each person may be named once.");
+        }
+        Ok(others)
+    }
 }
 
 /// Body of `/approve`.

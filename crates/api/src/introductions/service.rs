@@ -49,31 +49,36 @@ impl Introductions<'_> {
         let from_authority = self.store.person_authority(input.from).await?;
         let asked_personally = policy::request_introduction(caller.actor(), input.from, from_authority.as_deref())
             .map_err(|refusal| refused(refusal, Rule::RequestIntroduction))?;
+        let others = input.others()?;
         let message = optional_text("message", input.message, MESSAGE_MAX_CHARS, true)?;
-        if input.from == input.to {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "to",
-                FieldCode::SamePerson,
-                "A person cannot be introduced to themselves.",
-            )]));
-        }
+        let everyone: Vec<Uuid> = std::iter::once(input.from).chain(others.iter().copied()).collect();
         // A block is answered from memory like a paused person, so that the
         // time taken tells nothing (the store checks again under its lock).
-        if self.indexes.blocked(input.from, input.to)? {
-            return Err(ApiError::NotFound);
+        for (index, one) in everyone.iter().enumerate() {
+            for other in &everyone[index + 1..] {
+                if self.indexes.blocked(*one, *other)? {
+                    return Err(ApiError::NotFound);
+                }
+            }
         }
-        // The pair must pass every hard filter both ways, as a suggestion
+        // Every pair must pass every hard filter both ways, as a suggestion
         // would; anything else is answered as if the person did not exist.
-        let reasons =
-            self.indexes.read(|population| population.pair_reasons(input.from, input.to))?.ok_or(ApiError::NotFound)?;
+        let reasons = self
+            .indexes
+            .read(|population| match others.as_slice() {
+                [to] => population.pair_reasons(input.from, *to),
+                _ => population.group_reasons(&everyone),
+            })?
+            .ok_or(ApiError::NotFound)?;
         let flags: Vec<String> = message
             .as_deref()
             .map(|message| money_flags(message).into_iter().map(|flag| flag.as_str().to_owned()).collect())
             .unwrap_or_default();
+        let between = if everyone.len() == 2 { "these two people" } else { "two of these people" };
         let new = NewIntroduction {
             id: Uuid::new_v4(),
             requester: input.from,
-            others: vec![input.to],
+            others,
             actor: caller.event_actor(Some(input.from)),
             message,
             reasons,
@@ -85,21 +90,21 @@ impl Introductions<'_> {
             Err(RequestRefusal::NotFound) => return Err(ApiError::NotFound),
             Err(RequestRefusal::InvalidMembers) => {
                 return Err(ApiError::Validation(vec![FieldError::new(
-                    "to",
+                    "members",
                     FieldCode::SamePerson,
-                    "A person cannot be introduced to themselves.",
+                    "Each person may be named once, and not the requester.",
                 )]));
             }
             Err(RequestRefusal::OpenRequestExists) => {
                 return Err(ApiError::Conflict {
                     code: ErrorCode::OpenRequestExists,
-                    detail: "A request between these two people is already open.".into(),
+                    detail: format!("A request between {between} is already open."),
                 });
             }
             Err(RequestRefusal::Cooldown { until }) => {
                 return Err(ApiError::Conflict {
                     code: ErrorCode::Cooldown,
-                    detail: format!("A new request between these two people is possible from {}.", until.date_naive()),
+                    detail: format!("A new request between {between} is possible from {}.", until.date_naive()),
                 });
             }
             Err(RequestRefusal::LimitReached) => {

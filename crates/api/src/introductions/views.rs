@@ -23,6 +23,8 @@ use crate::errors::ApiError;
 /// The contact details one person chose to share.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SharedContact {
+    /// Whose.
+    pub person_id: Uuid,
     /// Their display name.
     pub display_name: String,
     /// Email, if they gave one.
@@ -36,13 +38,29 @@ pub struct SharedContact {
     pub note: Option<String>,
 }
 
-/// Both people's shared details (only in `introduced`).
+/// The current members' shared details (only in `introduced`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Contacts {
-    /// The requester's.
+    /// The requester's (`null` once they have left).
     pub from: Option<SharedContact>,
-    /// The recipient's.
-    pub to: Option<SharedContact>,
+    /// A pair's recipient's (`null` once they have left; absent for a
+    /// group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Option<SharedContact>>,
+    /// Every current member's but the requester's.
+    pub members: Vec<SharedContact>,
+}
+
+/// A member other than the requester, as one caller sees them.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MemberView {
+    /// Who.
+    pub person_id: Uuid,
+    /// Their own answer (`null` where it would say who said no).
+    pub consent: Option<Consent>,
+    /// Brokers: when they left, if they did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_at: Option<DateTime<Utc>>,
 }
 
 /// An introduction as one caller sees it.
@@ -52,8 +70,12 @@ pub struct IntroductionView {
     pub id: Uuid,
     /// Requester.
     pub from: Uuid,
-    /// Recipient.
-    pub to: Uuid,
+    /// A pair's recipient (absent for a group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Uuid>,
+    /// Everyone asked besides the requester (a pair's one, a group's 2 to
+    /// 5). A member reads the current members only.
+    pub members: Vec<MemberView>,
     /// Status (the requester's side reads `not_going_ahead` for a no).
     pub status: ShownStatus,
     /// The requester's message (`null` if none, or erased).
@@ -62,8 +84,10 @@ pub struct IntroductionView {
     pub reasons: Vec<String>,
     /// The requester's own answer.
     pub requester_consent: Option<Consent>,
-    /// The recipient's own answer (`null` where it would say who said no).
-    pub recipient_consent: Option<Consent>,
+    /// A pair's recipient's own answer (`null` where it would say who
+    /// said no; absent for a group, whose answers are in `members`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient_consent: Option<Option<Consent>>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -135,6 +159,7 @@ pub(super) async fn view_as(
     let by = introduction.closed_by;
     let status = introduction.status;
     let members = introduction.members.len();
+    let pair = members == 2;
     let viewer_left = match perspective {
         Perspective::Side(member) => introduction.member(member).is_none_or(|stored| stored.left_at.is_some()),
         Perspective::Broker | Perspective::Admin => false,
@@ -144,14 +169,18 @@ pub(super) async fn view_as(
         let current: Vec<Uuid> =
             introduction.members.iter().filter(|member| member.left_at.is_none()).map(|member| member.person).collect();
         let people = store.people_by_ids(&current).await?;
-        let shared = |place: Member| {
-            let id = introduction.person(place).filter(|id| current.contains(id))?;
-            people.iter().find(|person| person.id == id).map(|person| {
+        let shared = |id: Uuid| {
+            people.iter().find(|person| person.id == id && current.contains(&id)).map(|person| {
                 let Contact { email, phone, note } = person.record.contact.clone();
-                SharedContact { display_name: person.record.display_name.clone(), email, phone, note }
+                SharedContact { person_id: id, display_name: person.record.display_name.clone(), email, phone, note }
             })
         };
-        Some(Contacts { from: shared(Member::REQUESTER), to: shared(RECIPIENT) })
+        let others = introduction.members.iter().skip(1).filter_map(|member| shared(member.person)).collect();
+        Some(Contacts {
+            from: shared(introduction.requester()),
+            to: pair.then(|| introduction.person(RECIPIENT).and_then(shared)),
+            members: others,
+        })
     } else {
         None
     };
@@ -160,15 +189,31 @@ pub(super) async fn view_as(
         shown_consent(consent, place, status, by, perspective, members)
     };
     let broker = shows_notes(perspective);
+    let member_views = introduction
+        .members
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, member)| broker || member.left_at.is_none())
+        .filter_map(|(index, member)| {
+            let place = Member::at(index)?;
+            Some(MemberView {
+                person_id: member.person,
+                consent: consent_of(place),
+                left_at: if broker { member.left_at } else { None },
+            })
+        })
+        .collect();
     Ok(IntroductionView {
         id: introduction.id,
         from: introduction.requester(),
-        to: introduction.person(RECIPIENT).unwrap_or_default(),
+        to: pair.then(|| introduction.person(RECIPIENT)).flatten(),
+        members: member_views,
         status: shown_status(status, by, perspective, members),
         message: introduction.message.clone(),
         reasons: introduction.reasons.clone(),
         requester_consent: consent_of(Member::REQUESTER),
-        recipient_consent: consent_of(RECIPIENT),
+        recipient_consent: pair.then(|| consent_of(RECIPIENT)),
         created_at: introduction.created_at,
         updated_at: introduction.updated_at,
         expires_at: introduction.expires_at(),

@@ -150,6 +150,11 @@ fn api_resources() -> Vec<ApiResource> {
             Rule::ManageProfile,
             people::suggestions,
         ),
+        ApiResource::new(Private, "/v1/people/{id}/group-suggestions").on(
+            Method::GET,
+            Rule::ManageProfile,
+            people::group_suggestions,
+        ),
         ApiResource::new(Private, "/v1/search").on(Method::GET, Rule::Search, search::search),
         ApiResource::new(Private, "/v1/blocks").on(Method::POST, Rule::ActFor, blocks::create),
         ApiResource::new(Private, "/v1/blocks/{id}").on(Method::DELETE, Rule::ActFor, blocks::remove),

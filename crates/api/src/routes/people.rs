@@ -101,6 +101,27 @@ pub async fn suggestions(
     id: web::Path<Uuid>,
     query: web::Query<SuggestionsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cards = state.people().suggestions(&caller, *id, query.limit, query.goal.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"items": cards, "next_cursor": null})))
+    let list = state.suggestions().pairs(&caller, *id, query.limit, query.goal.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Query of `GET /v1/people/{id}/group-suggestions`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSuggestionsQuery {
+    size: Option<crate::errors::WholeNumber>,
+    limit: Option<crate::errors::PageLimit>,
+    goal: Option<String>,
+}
+
+/// `GET /v1/people/{id}/group-suggestions`.
+pub async fn group_suggestions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<GroupSuggestionsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let list = state.suggestions().groups(&caller, *id, query.size, query.limit, query.goal.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(list))
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::Population;
 use crate::codebook::{Codebook, Terms};
-use crate::profile::MatchProfile;
+use crate::profile::Core;
 
 /// A listed person's public card (the council embed), borrowed from the
 /// matcher: what DESIGN §7 allows and nothing else. A public search reads
@@ -16,7 +16,8 @@ use crate::profile::MatchProfile;
 pub struct PublicProfile<'a> {
     /// Their age band.
     pub age_band: AgeBand,
-    person: &'a MatchProfile,
+    core: &'a Core,
+    interests: &'a [u16],
     codebook: &'a Codebook,
 }
 
@@ -24,17 +25,17 @@ impl<'a> PublicProfile<'a> {
     /// Their interest ids.
     pub fn interests(&self) -> impl Iterator<Item = &'a str> + 'a {
         let codebook = self.codebook;
-        self.person.interests.iter().map(move |&interest| codebook.interests.id(interest))
+        self.interests.iter().map(move |&interest| codebook.interests.id(interest))
     }
 
     /// Their goal ids.
     pub fn goals(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.codebook.goals.ids_in(self.person.core.goals)
+        self.codebook.goals.ids_in(self.core.goals)
     }
 
     /// When they are free (slot ids).
     pub fn availability(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.codebook.availability.ids_in(self.person.core.availability)
+        self.codebook.availability.ids_in(self.core.availability)
     }
 }
 
@@ -50,14 +51,17 @@ pub struct PublicFacets<'a> {
 impl<'a> PublicFacets<'a> {
     /// Counts `card`'s interests and goals.
     pub fn add(&mut self, card: &PublicProfile<'_>) {
-        for &interest in card.person.interests.iter() {
+        for &interest in card.interests {
             if let Some(count) = self.interests.get_mut(usize::from(interest)) {
                 *count += 1;
             }
         }
-        let goals = card.person.core.goals;
-        for (index, count) in self.goals.iter_mut().enumerate().take(32) {
-            *count += usize::from(goals & (1 << index) != 0);
+        let mut goals = card.core.goals;
+        while goals != 0 {
+            if let Some(count) = self.goals.get_mut(goals.trailing_zeros() as usize) {
+                *count += 1;
+            }
+            goals &= goals - 1;
         }
     }
 
@@ -85,10 +89,16 @@ impl Population {
     /// The public card of a listed person (the council embed). `None`
     /// unless they are findable and chose a public listing.
     pub fn public_profile(&self, id: Uuid) -> Option<PublicProfile<'_>> {
-        let person = self.profile(id).filter(|person| person.core.visible && person.public_listing)?;
+        // Only findable people with a listing are in `listed`.
+        let packed = self.listed.get(&id)?;
+        let interests = match packed.interests() {
+            Some(interests) => interests,
+            None => &self.slots.get(packed.slot as usize)?.as_ref()?.interests,
+        };
         Some(PublicProfile {
-            age_band: AgeBand::of(person.core.birth_year, self.current_year),
-            person,
+            age_band: AgeBand::of(packed.core.birth_year, self.current_year),
+            core: &packed.core,
+            interests,
             codebook: &self.codebook,
         })
     }
