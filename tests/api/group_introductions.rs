@@ -145,6 +145,16 @@ async fn a_group_of_four_is_introduced_once_everyone_says_yes_and_goes_on_as_peo
         assert_eq!(contact_ids(&view), everyone, "every current member's contacts: {view}");
     }
 
+    // The export of each member holds the group, as they see it.
+    let (status, export) = call(&group.app, Method::GET, &format!("/v1/people/{cai}/export"), &cai_token, None).await;
+    assert_eq!(status, 200);
+    let exported =
+        export["introductions"].as_array().into_iter().flatten().find(|item| item["introduction"]["id"] == json!(id));
+    assert!(
+        exported.is_some_and(|item| item["introduction"]["members"].as_array().map(Vec::len) == Some(3)),
+        "{export}"
+    );
+
     // Dan ends his part: the other three go on, without his contacts.
     let (status, view) = group.act(id, "end", &dan_token, json!({})).await;
     assert_eq!(status, 200, "{view}");
