@@ -217,6 +217,26 @@ async fn one_no_before_the_introduction_ends_it_for_everyone_without_saying_whos
 }
 
 #[tokio::test]
+async fn a_withdrawal_before_the_introduction_shows_no_more_than_a_no() {
+    let group = group().await;
+    let (_, ada_token) = group.ada.clone();
+    let id = group.request().await;
+    assert_eq!(group.act(id, "approve", &group.richmond_broker, json!({})).await.0, 200);
+    let (cai, cai_token) = group.others[1].clone();
+    let (_, bea_token) = group.others[0].clone();
+    assert_eq!(group.act(id, "withdraw", &cai_token, json!({})).await.0, 200);
+    for token in [&ada_token, &bea_token] {
+        let (_, view) = group.read(id, token).await;
+        assert_eq!(view["status"], "not_going_ahead", "{view}");
+        let members: Vec<&Value> = view["members"].as_array().into_iter().flatten().collect();
+        assert_eq!(members.len(), 3, "everyone asked is still listed: {view}");
+        assert!(members.iter().all(|member| member.get("left_at").is_none()), "{view}");
+        let (_, events) = call(&group.app, Method::GET, &format!("/v1/introductions/{id}/events"), token, None).await;
+        assert!(!events.to_string().contains(&cai.to_string()), "the trail hides who withdrew: {events}");
+    }
+}
+
+#[tokio::test]
 async fn a_group_request_is_checked_for_every_pair_and_refused_whole() {
     let group = group().await;
     let (ada, ada_token) = group.ada.clone();
@@ -238,20 +258,34 @@ async fn a_group_request_is_checked_for_every_pair_and_refused_whole() {
         assert_eq!(problem["errors"][0]["field"], field, "{problem}");
     }
     // Someone far away (Manchester) fits nobody: the whole request is 404,
-    // as if they did not exist, and nothing is stored.
+    // as if they did not exist, and nothing is stored. So is someone who
+    // wants groups of three at most, asked into a group of four.
     let (far, _) = create_member(&group.app, &friendly("M1", "Far")).await;
     let (status, _) = post(json!({"from": ada, "members": [ids[0], far]})).await;
     assert_eq!(status, 404);
-    // A request open between two of them (approved, so known to Ada's
-    // side too) refuses a group holding both.
+    let mut small = friendly("TW9", "Small");
+    small["preferences"] = json!({"group_size_max": 3});
+    let (small, _) = create_member(&group.app, &small).await;
+    assert_eq!(post(json!({"from": ada, "members": [ids[0], ids[2], small]})).await.0, 404);
+    // A request open between two of them refuses a group holding both,
+    // without telling Ada of it: the same 404 as for anyone not findable.
     let (bea, bea_token) = group.others[0].clone();
     let (status, pair) =
         call(&group.app, Method::POST, "/v1/introductions", &bea_token, Some(json!({"from": bea, "to": ids[1]}))).await;
     assert_eq!(status, 201);
     let pair: Uuid = pair["id"].as_str().and_then(|id| id.parse().ok()).unwrap_or_default();
     assert_eq!(group.act(pair, "approve", &group.richmond_broker, json!({})).await.0, 200);
-    let (status, problem) = post(json!({"from": ada, "members": ids})).await;
-    assert_eq!((status, problem["code"].as_str()), (409, Some("open_request_exists")), "{problem}");
+    let (status, problem) = post(json!({"from": ada, "members": ids.clone()})).await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")), "{problem}");
+    // Declined, and so in its cooldown: the same 404, no date.
+    let (_, cai_token) = group.others[1].clone();
+    assert_eq!(group.act(pair, "consent", &cai_token, json!({"decision": "decline"})).await.0, 200);
+    let (status, problem) = post(json!({"from": ada, "members": ids.clone()})).await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")), "{problem}");
+    assert!(!problem.to_string().contains("possible from"), "{problem}");
+    // With the pair apart in the group, the request is fine without Cai.
+    let (status, _) = post(json!({"from": ada, "members": [ids[0], ids[2]]})).await;
+    assert_eq!(status, 201);
     let (_, list) = call(&group.app, Method::GET, &format!("/v1/introductions?person={ada}"), &ada_token, None).await;
-    assert_eq!(list["items"], json!([]), "nothing stored on refusal: {list}");
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "only the last request was stored: {list}");
 }

@@ -50,7 +50,7 @@ impl AppState {
 
     /// The suggestions service (pairs and groups), at this moment.
     pub fn suggestions(&self) -> Suggestions<'_> {
-        Suggestions { people: self.people() }
+        Suggestions { people: self.people(), indexes: self.indexes.clone() }
     }
 
     /// The introductions service, at this moment.

@@ -4,6 +4,8 @@
 //! words, with one next step, revealing nobody (DESIGN §4 "Honest empty
 //! lists").
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use friends_domain::taxonomy::VocabularyKind;
 use friends_domain::{FieldCode, FieldError};
@@ -13,6 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::errors::{ApiError, PageLimit, WholeNumber, page_limit};
+use crate::indexes::Indexes;
 use crate::people::People;
 
 /// Suggestions returned when no `limit` is given.
@@ -77,6 +80,8 @@ fn further_or_broker(travel_km: f32) -> String {
 pub struct Suggestions<'a> {
     /// Authorises the caller for the person.
     pub people: People<'a>,
+    /// The same indexes, owned, for a group search on a blocking thread.
+    pub indexes: Arc<Indexes>,
 }
 
 impl Suggestions<'_> {
@@ -127,15 +132,25 @@ impl Suggestions<'_> {
         let limit = page_limit(limit, DEFAULT_GROUPS, MAX_GROUPS)?;
         let goal = self.goal(goal)?;
         let excluded = self.people.indexes.excluded_for(id, self.now())?;
-        Ok(self.people.indexes.read_with_apart(self.now(), |population, apart| {
-            let query = GroupQuery { seeker: id, size, limit, goal: goal.as_deref(), excluded: &excluded, apart };
-            let answer = population.suggest_groups(&query);
-            if answer.stopped_early {
-                tracing::warn!(size, candidates = answer.candidates, "group search stopped at its work budget");
-            }
-            let cards = answer.groups.iter().filter_map(|group| population.group_card(id, group)).collect();
-            SuggestionList::of(cards, || groups_empty(population, id, size, answer.empty))
-        })?)
+        let (indexes, now) = (self.indexes.clone(), self.now());
+        // Milliseconds of work as a rule, up to its budget at worst: off the
+        // request threads.
+        let search = move || {
+            indexes.read_with_apart(now, |population, apart| {
+                let query = GroupQuery { seeker: id, size, limit, goal: goal.as_deref(), excluded: &excluded, apart };
+                let answer = population.suggest_groups(&query);
+                if answer.stopped_early {
+                    tracing::warn!(size, candidates = answer.candidates, "group search stopped at its work budget");
+                }
+                let cards = answer.groups.iter().filter_map(|group| population.group_card(id, group)).collect();
+                SuggestionList::of(cards, || groups_empty(population, id, size, answer.empty))
+            })
+        };
+        let list = actix_web::web::block(search).await.map_err(|error| {
+            tracing::error!(error = %error, "the group search thread failed");
+            ApiError::Internal
+        })??;
+        Ok(list)
     }
 }
 
@@ -193,9 +208,13 @@ fn groups_empty(population: &Population, id: Uuid, size: usize, why: Option<NoGr
         Some(NoGroups::NoGroupFits) => Empty {
             code: "no_group_fits",
             message: format!(
-                "We could not find {size} people who all fit each other yet. {}",
+                "We could not find a group of {size} in which everyone fits everyone yet. {}",
                 if smaller.is_empty() { "Your broker may know people: ask them." } else { smaller }
             ),
+        },
+        Some(NoGroups::Unfinished) => Empty {
+            code: "search_unfinished",
+            message: "We could not finish looking this time. Please try again later, or ask your broker.".into(),
         },
         Some(NoGroups::FewPeople) | None => Empty {
             code: "few_people_near",

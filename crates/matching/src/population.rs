@@ -3,12 +3,13 @@
 //! paths (fast and exhaustive) that must agree.
 //!
 //! The public card of the council embed lives in [`public`], and group
-//! suggestions in [`groups`]: both child modules, reading the same private
-//! layout through a few methods (`seeker_of`, `top`, `every_candidate`,
-//! `score_pair`). The pair paths stay in this file on purpose: the fast
-//! path and its oracle share the layout (slots, packed scan entries, the
-//! score floor), and keeping them side by side is what lets a reader check
-//! that they agree.
+//! suggestions in [`groups`]: child modules that read the same private
+//! layout (slots, the id map, the listed map, open requests), and reach
+//! the pair paths through a few methods (`seeker_of`, `top`,
+//! `every_candidate`, `reciprocal_between`). The pair paths stay in this
+//! file on purpose: the fast path and its oracle share the layout (slots,
+//! packed scan entries, the score floor), and keeping them side by side is
+//! what lets a reader check that they agree.
 
 pub(crate) mod groups;
 pub(crate) mod public;
@@ -230,11 +231,11 @@ impl Population {
                 (self.slots.len() - 1) as u32
             }
         };
-        // Only people who can be suggested are scanned: nobody can be
-        // suggested to or with a paused or hidden person.
         if profile.core.visible && profile.public_listing {
             self.listed.insert(profile.id, Packed::new(&profile, slot));
         }
+        // Only people who can be suggested are scanned: nobody can be
+        // suggested to or with a paused or hidden person.
         if profile.core.visible {
             let packed = Packed::new(&profile, slot);
             let key = Self::district_key(profile.core.travel_km, slot);
@@ -346,10 +347,16 @@ impl Population {
         if a == b || !eligible(&left.core, &right.core, distance_km, self.current_year) {
             return None;
         }
-        let (left, right) = (self.side(left), self.side(right));
-        let forward = directional(left, right, distance_km, &self.idf).total(&self.weights);
-        let backward = directional(right, left, distance_km, &self.idf).total(&self.weights);
-        Some(reciprocal(forward, backward))
+        Some(self.reciprocal_between(left, right, distance_km))
+    }
+
+    /// The reciprocal score of two people `distance_km` apart, filters
+    /// aside (symmetric to the bit).
+    fn reciprocal_between(&self, one: &MatchProfile, other: &MatchProfile, distance_km: f32) -> f64 {
+        let (one, other) = (self.side(one), self.side(other));
+        let forward = directional(one, other, distance_km, &self.idf).total(&self.weights);
+        let backward = directional(other, one, distance_km, &self.idf).total(&self.weights);
+        reciprocal(forward, backward)
     }
 
     /// The seeker's side of a query, or `None` when nobody can be suggested
@@ -364,7 +371,7 @@ impl Population {
     /// The seeker's side of a pair or group search, or `None` when nobody
     /// can be suggested (unknown or invisible seeker, unknown goal). A group
     /// search admits only candidates who could share a group of
-    /// `group_size` with the seeker (see [`groups::admits`]).
+    /// `group_size` with the seeker (see [`group_rules::admits`]).
     fn seeker_of<'q>(
         &'q self,
         id: Uuid,
@@ -422,6 +429,9 @@ impl Population {
         // Neighbours come nearest first: those in reach are a prefix.
         let neighbours = self.districts.neighbours(seeker.side.core.district);
         let reach = &neighbours[..neighbours.partition_point(|(_, km)| *km <= seeker.side.core.travel_km)];
+        if limit >= COLLECT_FROM {
+            return self.everyone_in_reach(seeker, reach, limit);
+        }
         let people: usize = reach.iter().map(|(district, _)| self.by_district[usize::from(*district)].len()).sum();
         let shared_floor = SharedFloor::default();
         if people < split_from || reach.len() < 2 {
@@ -438,6 +448,34 @@ impl Population {
             top.offer(suggestion);
         }
         top.into_sorted()
+    }
+
+    /// The seeker's best `limit` candidates in `reach` for a long list (a
+    /// group search reading deep): every candidate scored, then one sort.
+    /// A top N kept in order costs a move per insert, which for thousands
+    /// is quadratic; with no floor to prune by until it is full, the scan
+    /// would score everyone anyway.
+    fn everyone_in_reach(&self, seeker: &Seeker<'_>, reach: &[(u16, f32)], limit: usize) -> Vec<Suggestion> {
+        let mut all = Vec::new();
+        for &(district, distance_km) in reach {
+            for packed in &self.by_district[usize::from(district)] {
+                if packed.core.travel_km < distance_km {
+                    break;
+                }
+                let interests = match packed.interests() {
+                    Some(interests) => interests,
+                    None => match self.slots[packed.slot as usize].as_ref() {
+                        Some(profile) => &profile.interests,
+                        None => continue,
+                    },
+                };
+                let other = Side::partial(&packed.core, interests);
+                all.extend(self.score_pair(seeker, other, packed.slot, distance_km, None));
+            }
+        }
+        all.sort_by(rank_order);
+        all.truncate(limit);
+        all
     }
 
     /// Scans `districts` for the seeker into a top N.
@@ -524,7 +562,7 @@ impl Population {
             distance_band: viewer.map(|(_, km)| DistanceBand::of(f64::from(km))),
             interests: other.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
             goals: codebook.goals.ids_of(other.core.goals),
-            score: (score * 1000.0).round() / 1000.0,
+            score: shown_score(score),
             reasons: viewer.map_or_else(Vec::new, |(viewer, km)| {
                 reasons(codebook, &self.idf, viewer, other, km, other.core.share_needs)
             }),
@@ -639,10 +677,21 @@ impl Population {
     }
 }
 
+/// A score as cards show it: rounded to three places.
+fn shown_score(score: f64) -> f64 {
+    (score * 1000.0).round() / 1000.0
+}
+
 /// Best first: higher score, then lower id (a total, deterministic order).
 fn rank_order(left: &Suggestion, right: &Suggestion) -> std::cmp::Ordering {
     right.score.total_cmp(&left.score).then(left.id.cmp(&right.id))
 }
+
+/// List lengths from which the fast path scores every candidate in reach and
+/// sorts once rather than keeping a top N in order (see
+/// [`Population::everyone_in_reach`]). Pair suggestions never ask for so
+/// many; a group search reading deep does.
+pub const COLLECT_FROM: usize = 1024;
 
 /// People in reach from which a suggestion scan is split over two threads.
 /// Below it a thread hand-off costs more than it saves (measured with

@@ -15,6 +15,11 @@ fn join_labels(labels: &[&str]) -> String {
     }
 }
 
+/// Rarest first: sharing "canal boating" says more than sharing "music".
+fn rarest_first(interests: &mut [u16], idf: &[f64]) {
+    interests.sort_by(|left, right| idf[usize::from(*right)].total_cmp(&idf[usize::from(*left)]).then(left.cmp(right)));
+}
+
 fn shared_interests(seeker: &MatchProfile, other: &MatchProfile) -> Vec<u16> {
     seeker.interests.iter().copied().filter(|interest| other.interests.binary_search(interest).is_ok()).collect()
 }
@@ -32,8 +37,7 @@ pub fn reasons(
 ) -> Vec<String> {
     let mut lines = Vec::new();
     let mut interests = shared_interests(seeker, other);
-    // Rarest first: sharing "canal boating" says more than sharing "music".
-    interests.sort_by(|left, right| idf[usize::from(*right)].total_cmp(&idf[usize::from(*left)]).then(left.cmp(right)));
+    rarest_first(&mut interests, idf);
     if !interests.is_empty() {
         let labels: Vec<&str> = interests.iter().take(3).map(|&interest| codebook.interests.label(interest)).collect();
         lines.push(format!("You both like {}.", join_labels(&labels)));
@@ -103,7 +107,7 @@ pub fn group_reasons(codebook: &Codebook, idf: &[f64], everyone: &[&MatchProfile
         .copied()
         .filter(|interest| others.iter().all(|other| other.interests.binary_search(interest).is_ok()))
         .collect();
-    interests.sort_by(|left, right| idf[usize::from(*right)].total_cmp(&idf[usize::from(*left)]).then(left.cmp(right)));
+    rarest_first(&mut interests, idf);
     if !interests.is_empty() {
         let labels: Vec<&str> = interests.iter().take(3).map(|&interest| codebook.interests.label(interest)).collect();
         lines.push(format!("You all like {}.", join_labels(&labels)));
@@ -118,12 +122,15 @@ pub fn group_reasons(codebook: &Codebook, idf: &[f64], everyone: &[&MatchProfile
         let label = codebook.availability.label(slots.trailing_zeros() as u16);
         lines.push(format!("All {} of you are free on {label}{more}.", people_in_words(everyone.len())));
     }
-    let ranges: Vec<(u32, u32)> = everyone.iter().filter_map(|person| person.core.contribution).collect();
-    let (low, high) = ranges.iter().fold((0, u32::MAX), |(low, high), &(min, max)| (low.max(min), high.min(max)));
-    if !ranges.is_empty() && low <= high {
-        let who = if ranges.len() == everyone.len() { "Everyone" } else { "Everyone who said" };
-        let amount = if low == high { format!("£{low}") } else { format!("£{low} to £{high}") };
-        lines.push(format!("{who} can put in {amount} a week."));
+    // The amount only when everyone gave one: otherwise the line would say
+    // that someone did not, and narrow down the others' ranges.
+    let ranges: Option<Vec<(u32, u32)>> = everyone.iter().map(|person| person.core.contribution).collect();
+    if let Some(ranges) = ranges {
+        let (low, high) = ranges.iter().fold((0, u32::MAX), |(low, high), &(min, max)| (low.max(min), high.min(max)));
+        if low <= high {
+            let amount = if low == high { format!("£{low}") } else { format!("£{low} to £{high}") };
+            lines.push(format!("Everyone can put in {amount} a week."));
+        }
     }
     if everyone.iter().fold(u32::MAX, |bits, person| bits & person.core.access_needs) != 0 {
         lines.push("The same kind of venue would suit you all.".to_owned());

@@ -31,6 +31,10 @@ proptest! {
             // The same scan split over two threads, forced on these small
             // populations, with its shared floor.
             prop_assert_eq!(&population.suggest_split_from(&query, 0), &truth);
+            // A long list (a group search reading deep) scores everyone in
+            // reach and sorts once: the same order as the oracle's.
+            let long = Query { limit: friends_matching::COLLECT_FROM, ..query.clone() };
+            prop_assert_eq!(population.suggest(&long), population.suggest_exhaustive(&long));
             // Both score interests in one pass over a table of the seeker's
             // weights; the plain pair score merges the two lists, both ways.
             // They must agree to the bit (nobody has open requests here).

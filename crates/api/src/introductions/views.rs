@@ -2,7 +2,7 @@
 //! `friends_domain::policy`; this applies them to a stored introduction).
 
 use chrono::{DateTime, Utc};
-use friends_domain::introduction::Member;
+use friends_domain::introduction::{IntroductionStatus, Member};
 use friends_domain::person::Contact;
 use friends_domain::policy::{
     Consent, Perspective, Relation, ShownStatus, hidden_from, relation, shown_consent, shown_status, shows_contacts,
@@ -74,7 +74,7 @@ pub struct IntroductionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<Uuid>,
     /// Everyone asked besides the requester (a pair's one, a group's 2 to
-    /// 5). A member reads the current members only.
+    /// 5). While introduced, a member reads the current members only.
     pub members: Vec<MemberView>,
     /// Status (the requester's side reads `not_going_ahead` for a no).
     pub status: ShownStatus,
@@ -189,12 +189,16 @@ pub(super) async fn view_as(
         shown_consent(consent, place, status, by, perspective, members)
     };
     let broker = shows_notes(perspective);
+    // While introduced, a member reads the current members (whoever ended
+    // their part is gone, with their contacts). Otherwise everyone asked,
+    // so that a withdrawal shows no more than a decline or an expiry.
+    let current_only = !broker && status == IntroductionStatus::Introduced;
     let member_views = introduction
         .members
         .iter()
         .enumerate()
         .skip(1)
-        .filter(|(_, member)| broker || member.left_at.is_none())
+        .filter(|(_, member)| !current_only || member.left_at.is_none())
         .filter_map(|(index, member)| {
             let place = Member::at(index)?;
             Some(MemberView {

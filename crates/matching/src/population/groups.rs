@@ -28,7 +28,8 @@
 //! - the walk reads only the seeker's best `k` candidates. A group with a
 //!   candidate outside them scores at most the `k`-th weight, so a best
 //!   group found above that is proven; otherwise `k` grows fourfold and the
-//!   walk starts again (at most until every candidate is read).
+//!   walk goes on over the longer list (at most until every candidate is
+//!   read), keeping the groups already proven and the pair weights known.
 //!
 //! [`Population::suggest_groups_exhaustive`] is the oracle: every group of
 //! every candidate, ranked and listed with the same functions. The property
@@ -40,11 +41,11 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Card, Population, SPLIT_FROM, Seeker, Suggestion, rank_order};
+use super::{Card, Population, SPLIT_FROM, Seeker, Suggestion, rank_order, shown_score};
 use crate::group_rules::Rules;
 use crate::profile::{Core, MatchProfile};
 use crate::reasons::group_reasons;
-use crate::score::{directional, eligible, exposure_factor, reciprocal};
+use crate::score::{eligible, exposure_factor};
 
 /// The smallest group (the seeker and two others).
 pub const MIN_GROUP_SIZE: usize = 3;
@@ -53,10 +54,11 @@ pub const MAX_GROUP_SIZE: usize = 6;
 /// Candidates read in a first walk; a walk that cannot prove its groups
 /// reads four times as many.
 const FIRST_CANDIDATES: usize = 48;
-/// Most partial groups one request may look at. Far above what any seeker
-/// of the benchmark needs (see BENCHMARKS.md); past it the answer holds the
+/// Most partial groups one request may look at (a few hundred milliseconds
+/// of work, and a bound on the pair weights it remembers). No seeker of the
+/// benchmark comes near it (see BENCHMARKS.md); past it the answer holds the
 /// groups proven so far and says that it stopped early.
-pub const GROUP_WORK_BUDGET: u64 = 20_000_000;
+pub const GROUP_WORK_BUDGET: u64 = 2_000_000;
 
 /// A group suggestion request.
 pub struct GroupQuery<'a> {
@@ -101,6 +103,8 @@ pub enum NoGroups {
     FewPeople,
     /// There are people, but no group in which all fit each other.
     NoGroupFits,
+    /// The search spent its work budget before it proved any group.
+    Unfinished,
 }
 
 /// The answer to a [`GroupQuery`].
@@ -164,16 +168,25 @@ struct Groups<'p, 'q> {
 
 impl<'p, 'q> Groups<'p, 'q> {
     fn new(population: &'p Population, query: &'q GroupQuery<'q>, seeker: &'p Core, from: Vec<Suggestion>) -> Self {
-        let candidates = from
-            .into_iter()
-            .filter_map(|suggestion| {
-                let slot = *population.by_id.get(&suggestion.id)?;
-                let profile = population.slots[slot as usize].as_ref()?;
-                let open = population.open_requests.get(&suggestion.id).copied().unwrap_or(0);
-                Some(Candidate { suggestion, slot, profile, factor: exposure_factor(open) })
-            })
-            .collect();
-        Self { population, query, seeker, candidates, weights: HashMap::default(), work: 0 }
+        let mut groups =
+            Self { population, query, seeker, candidates: Vec::new(), weights: HashMap::default(), work: 0 };
+        groups.read_more(from);
+        groups
+    }
+
+    /// Takes the seeker's best candidates, a longer list than before whose
+    /// start is the list already held (the pair fast path is exact and
+    /// ordered), so that indexes, pair weights and the groups already
+    /// proven stay as they are.
+    fn read_more(&mut self, best_first: Vec<Suggestion>) {
+        let population = self.population;
+        let held = self.candidates.len();
+        self.candidates.extend(best_first.into_iter().skip(held).filter_map(|suggestion| {
+            let slot = *population.by_id.get(&suggestion.id)?;
+            let profile = population.slots[slot as usize].as_ref()?;
+            let open = population.open_requests.get(&suggestion.id).copied().unwrap_or(0);
+            Some(Candidate { suggestion, slot, profile, factor: exposure_factor(open) })
+        }));
     }
 
     /// The weight of the pair of candidates `a` and `b`, computed from the
@@ -242,6 +255,8 @@ impl<'p, 'q> Groups<'p, 'q> {
     fn answer(&self, listed: Vec<Found>, stopped_early: bool) -> GroupAnswer {
         let empty = if !listed.is_empty() {
             None
+        } else if stopped_early {
+            Some(NoGroups::Unfinished)
         } else if self.candidates.len() + 1 < self.query.size {
             Some(NoGroups::FewPeople)
         } else {
@@ -273,10 +288,7 @@ fn pair_weight(
     if !eligible(a, b, distance_km, population.current_year) || (query.apart)(one.profile.id, other.profile.id) {
         return None;
     }
-    let (a, b) = (population.side(one.profile), population.side(other.profile));
-    let forward = directional(a, b, distance_km, &population.idf).total(&population.weights);
-    let backward = directional(b, a, distance_km, &population.idf).total(&population.weights);
-    Some(reciprocal(forward, backward) * one.factor * other.factor)
+    Some(population.reciprocal_between(one.profile, other.profile, distance_km) * one.factor * other.factor)
 }
 
 /// The branch and bound of the fast path.
@@ -287,27 +299,30 @@ impl Groups<'_, '_> {
         let mut chosen = Vec::with_capacity(self.query.size);
         for last in 0..self.candidates.len() {
             let bound = self.candidates[last].suggestion.score;
-            if best.as_ref().is_some_and(|best| bound < best.score) || self.work > GROUP_WORK_BUDGET {
+            if best.as_ref().is_some_and(|best| bound < best.score) || self.out_of_work() {
                 break;
             }
             let Some(rules) = Rules::of(self.seeker).with(&self.candidates[last].profile.core) else { continue };
             chosen.clear();
-            self.extend(&mut chosen, last, 0, rules, bound, listed, &mut best);
+            self.extend(&mut chosen, (last, 0), rules, listed, &mut best);
         }
         best
     }
 
-    /// Adds members from `from..last` to `chosen` (which lacks `last`,
-    /// the weakest member), keeping the group's lowest weight so far in
-    /// `low`.
-    #[allow(clippy::too_many_arguments)]
+    /// The request's work budget is spent: what it found since is not
+    /// proven, and is not listed.
+    fn out_of_work(&self) -> bool {
+        self.work > GROUP_WORK_BUDGET
+    }
+
+    /// Adds members from `from..last` to `chosen` (which lacks `last`, the
+    /// weakest member). Every pair added reaches the best group's score,
+    /// so a completed group can beat it or tie it, never fall short.
     fn extend(
         &mut self,
         chosen: &mut Vec<usize>,
-        last: usize,
-        from: usize,
+        (last, from): (usize, usize),
         rules: Rules,
-        low: f64,
         listed: &[Found],
         best: &mut Option<Found>,
     ) {
@@ -326,33 +341,28 @@ impl Groups<'_, '_> {
             return;
         }
         for next in from..last {
-            if last - next < needed || self.work > GROUP_WORK_BUDGET {
+            if last - next < needed || self.out_of_work() {
                 return;
             }
             self.work += 1;
-            let weight = self.candidates[next].suggestion.score;
             let floor = best.as_ref().map_or(f64::NEG_INFINITY, |best| best.score);
             // Candidates come best first: past here every one is weaker.
-            if weight < floor {
+            if self.candidates[next].suggestion.score < floor {
                 return;
             }
             let Some(rules) = rules.with(&self.candidates[next].profile.core) else { continue };
-            let mut low = low.min(weight);
             let mut fits = true;
             for index in std::iter::once(last).chain(chosen.iter().copied()) {
-                match self.weight(next, index) {
-                    Some(weight) if weight >= floor => low = low.min(weight),
-                    _ => {
-                        fits = false;
-                        break;
-                    }
+                if self.weight(next, index).is_none_or(|weight| weight < floor) {
+                    fits = false;
+                    break;
                 }
             }
-            if !fits || low < floor {
+            if !fits {
                 continue;
             }
             chosen.push(next);
-            self.extend(chosen, last, next + 1, rules, low, listed, best);
+            self.extend(chosen, (last, next + 1), rules, listed, best);
             chosen.pop();
         }
     }
@@ -361,7 +371,10 @@ impl Groups<'_, '_> {
 impl Population {
     /// The seeker's side for a group query, or why there can be no group.
     fn group_seeker<'q>(&'q self, query: &GroupQuery<'_>) -> Result<Seeker<'q>, Option<NoGroups>> {
-        let size = u8::try_from(query.size).ok().filter(|size| (3..=6).contains(size)).ok_or(None)?;
+        let size = Some(query.size)
+            .filter(|size| (MIN_GROUP_SIZE..=MAX_GROUP_SIZE).contains(size))
+            .and_then(|size| u8::try_from(size).ok())
+            .ok_or(None)?;
         let seeker = self.seeker_of(query.seeker, query.goal, query.excluded, Some(size)).ok_or(None)?;
         let core = seeker.side.core;
         if core.group_size_max < size {
@@ -399,15 +412,23 @@ impl Population {
             return Self::no_groups(None);
         }
         let mut read = first_read.max(1);
+        let mut groups = Groups::new(self, query, seeker.side.core, Vec::new());
+        // Each group listed is proven the best that is not too close to
+        // those before it, whatever a longer read would add, so it stays
+        // listed while the read grows.
+        let mut listed = Vec::new();
         loop {
             let top = self.top(&seeker, read, SPLIT_FROM);
             // Everyone unread is at most as good as the last one read.
             let unread_bound = (top.len() == read).then(|| top.last().map(|last| last.score)).flatten();
-            let mut groups = Groups::new(self, query, seeker.side.core, top);
-            let mut listed = Vec::new();
+            groups.read_more(top);
             let mut proven = true;
             while listed.len() < query.limit {
-                match groups.best(&listed) {
+                let best = groups.best(&listed);
+                if groups.out_of_work() {
+                    break;
+                }
+                match best {
                     Some(found) if unread_bound.is_none_or(|bound| found.score > bound) => listed.push(found),
                     None if unread_bound.is_none() => break,
                     _ => {
@@ -416,9 +437,11 @@ impl Population {
                     }
                 }
             }
-            let stopped_early = groups.work > GROUP_WORK_BUDGET;
-            if proven || stopped_early {
-                return groups.answer(listed, stopped_early);
+            if groups.out_of_work() {
+                return groups.answer(listed, true);
+            }
+            if proven {
+                return groups.answer(listed, false);
             }
             read = read.saturating_mul(4);
         }
@@ -486,21 +509,23 @@ impl Population {
     pub fn group_card(&self, seeker: Uuid, group: &GroupSuggestion) -> Option<GroupCard> {
         let members: Vec<Card> = group.members.iter().map(|member| self.card(seeker, member)).collect::<Option<_>>()?;
         let everyone: Vec<Uuid> = std::iter::once(seeker).chain(group.members.iter().map(|member| member.id)).collect();
-        Some(GroupCard {
-            members,
-            score: (group.score * 1000.0).round() / 1000.0,
-            reasons: self.group_reasons(&everyone)?,
-        })
+        Some(GroupCard { members, score: shown_score(group.score), reasons: self.group_reasons(&everyone)? })
     }
 }
 
 impl Population {
     /// Why `everyone` (the requester first) suit each other as a group, in
     /// plain words, if every pair among them passes every hard filter both
-    /// ways (exclusions aside): the check and the reasons of a group
-    /// introduction. Support needs are never named.
+    /// ways (exclusions aside) and nobody wants a smaller group: the check
+    /// and the reasons of a group introduction. Support needs are never
+    /// named.
     pub fn group_reasons(&self, everyone: &[Uuid]) -> Option<Vec<String>> {
         let profiles: Vec<&MatchProfile> = everyone.iter().map(|id| self.profile(*id)).collect::<Option<_>>()?;
+        // A wish about group size is as firm as one about age: nobody is
+        // asked into a larger group than they said.
+        if profiles.iter().any(|person| usize::from(person.core.group_size_max) < profiles.len()) {
+            return None;
+        }
         let mut farthest = 0.0f32;
         for (index, one) in profiles.iter().enumerate() {
             for other in &profiles[index + 1..] {

@@ -1,6 +1,9 @@
 //! A new request: every member findable, no block and no open or recently
 //! declined introduction between any two of them, and the requester under
 //! their limit, all checked inside the write transaction that stores it.
+//! What stands between two members other than the requester is answered
+//! as "not found", never as a conflict that would tell the requester of
+//! other people's introductions.
 
 use chrono::{DateTime, Utc};
 use friends_domain::introduction::{IntroductionState, Member};
@@ -75,16 +78,28 @@ impl Store {
         for (index, one) in everyone.iter().enumerate() {
             for other in &everyone[index + 1..] {
                 let rows = introductions::Entity::find().filter(between(*one, *other)).all(&transaction).await?;
-                // A request to a member that no broker approved does not
-                // exist for them (they must not learn of it, not even from a
-                // conflict), so it neither blocks nor cools down their own.
+                // A pair with the requester in it: a request to a member that
+                // no broker approved does not exist for them (they must not
+                // learn of it, not even from a conflict), so it neither
+                // blocks nor cools down their own. Two other members of a
+                // group: kept apart by what either of them knows of, and the
+                // requester is told nothing about it (a 404, as for a block),
+                // since their introductions are none of the requester's.
+                let ours = *one == new.requester || *other == new.requester;
                 let earlier: Vec<StoredIntroduction> = with_members(&transaction, rows)
                     .await?
                     .into_iter()
-                    .filter(|earlier| earlier.requester() == new.requester || earlier.approved())
+                    .filter(|earlier| {
+                        earlier.approved()
+                            || if ours {
+                                earlier.requester() == new.requester
+                            } else {
+                                earlier.requester() == *one || earlier.requester() == *other
+                            }
+                    })
                     .collect();
                 if earlier.iter().any(|earlier| earlier.status.is_open()) {
-                    return Ok(Err(RequestRefusal::OpenRequestExists));
+                    return Ok(Err(if ours { RequestRefusal::OpenRequestExists } else { RequestRefusal::NotFound }));
                 }
                 if let Some(until) = earlier
                     .iter()
@@ -93,7 +108,7 @@ impl Store {
                     .filter(|until| *until > now)
                     .max()
                 {
-                    return Ok(Err(RequestRefusal::Cooldown { until }));
+                    return Ok(Err(if ours { RequestRefusal::Cooldown { until } } else { RequestRefusal::NotFound }));
                 }
             }
         }
