@@ -96,9 +96,16 @@ fn people_in_words(count: usize) -> String {
 }
 
 /// The reasons for a group (everyone, the seeker first), about the whole
-/// group: what all of them like, want, and when they are all free. Support
-/// needs are never named (a group reason is read by everyone in it).
-pub fn group_reasons(codebook: &Codebook, idf: &[f64], everyone: &[&MatchProfile], farthest_km: f32) -> Vec<String> {
+/// group: what all of them like, want (`asked_goal` first, when a search
+/// named one), and when they are all free. Support needs are never named
+/// (a group reason is read by everyone in it).
+pub fn group_reasons(
+    codebook: &Codebook,
+    idf: &[f64],
+    everyone: &[&MatchProfile],
+    farthest_km: f32,
+    asked_goal: Option<u16>,
+) -> Vec<String> {
     let Some((first, others)) = everyone.split_first() else { return Vec::new() };
     let mut lines = Vec::new();
     let mut interests: Vec<u16> = first
@@ -114,7 +121,9 @@ pub fn group_reasons(codebook: &Codebook, idf: &[f64], everyone: &[&MatchProfile
     }
     let goals = everyone.iter().fold(u32::MAX, |bits, person| bits & person.core.goals);
     if goals != 0 {
-        lines.push(format!("You all chose “{}”.", codebook.goals.label(goals.trailing_zeros() as u16)));
+        // The goal asked for, when they all chose it; else the first shared.
+        let goal = asked_goal.filter(|goal| goals & (1 << goal) != 0).unwrap_or(goals.trailing_zeros() as u16);
+        lines.push(format!("You all chose “{}”.", codebook.goals.label(goal)));
     }
     let slots = everyone.iter().fold(u32::MAX, |bits, person| bits & person.core.availability);
     if slots != 0 {

@@ -345,4 +345,15 @@ fn an_empty_list_says_why() {
     assert!(card.reasons.contains(&"You all like Cooking.".to_owned()), "{:?}", card.reasons);
     assert!(card.reasons.iter().any(|reason| reason.starts_with("All three of you are free on")), "{:?}", card.reasons);
     assert!(card.reasons.contains(&"Everyone can put in £10 to £40 a week.".to_owned()), "{:?}", card.reasons);
+    // Asked for a goal, the reasons name that goal, not the first they share.
+    let mut both_goals: Vec<PersonRecord> = (0..3).map(|_| plain("TW9", &["sat_morning"], None)).collect();
+    for record in &mut both_goals {
+        record.goals = vec!["social_activities".into(), "share_pa".into()];
+    }
+    let (people, ids) = population(&both_goals);
+    let answer = ask(&people, ids[0], 3, Some("share_pa"));
+    let Some(card) = answer.groups.first().and_then(|group| people.group_card(ids[0], group)) else {
+        panic!("a group")
+    };
+    assert!(card.reasons.contains(&"You all chose “Share a personal assistant”.".to_owned()), "{:?}", card.reasons);
 }

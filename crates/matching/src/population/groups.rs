@@ -86,6 +86,8 @@ pub struct GroupSuggestion {
     pub score: f64,
     /// The mean pair weight.
     pub mean: f64,
+    /// The goal asked for (its index), which the reasons name first.
+    pub goal: Option<u16>,
 }
 
 /// Why there is no group to suggest (said in plain words by the caller,
@@ -262,13 +264,14 @@ impl<'p, 'q> Groups<'p, 'q> {
         } else {
             Some(NoGroups::NoGroupFits)
         };
+        let goal = self.query.goal.and_then(|goal| self.population.codebook.goals.index(goal));
         let groups = listed
             .into_iter()
             .map(|found| {
                 let mut members: Vec<Suggestion> =
                     found.members.iter().map(|&index| self.candidates[index].suggestion.clone()).collect();
                 members.sort_by(rank_order);
-                GroupSuggestion { members, score: found.score, mean: found.mean }
+                GroupSuggestion { members, score: found.score, mean: found.mean, goal }
             })
             .collect();
         GroupAnswer { groups, empty, candidates: self.candidates.len(), stopped_early }
@@ -509,7 +512,11 @@ impl Population {
     pub fn group_card(&self, seeker: Uuid, group: &GroupSuggestion) -> Option<GroupCard> {
         let members: Vec<Card> = group.members.iter().map(|member| self.card(seeker, member)).collect::<Option<_>>()?;
         let everyone: Vec<Uuid> = std::iter::once(seeker).chain(group.members.iter().map(|member| member.id)).collect();
-        Some(GroupCard { members, score: shown_score(group.score), reasons: self.group_reasons(&everyone)? })
+        Some(GroupCard {
+            members,
+            score: shown_score(group.score),
+            reasons: self.reasons_of_group(&everyone, group.goal)?,
+        })
     }
 }
 
@@ -520,6 +527,12 @@ impl Population {
     /// and the reasons of a group introduction. Support needs are never
     /// named.
     pub fn group_reasons(&self, everyone: &[Uuid]) -> Option<Vec<String>> {
+        self.reasons_of_group(everyone, None)
+    }
+
+    /// [`Self::group_reasons`], naming `goal` (an index) as the goal they
+    /// all chose when it is one.
+    fn reasons_of_group(&self, everyone: &[Uuid], goal: Option<u16>) -> Option<Vec<String>> {
         let profiles: Vec<&MatchProfile> = everyone.iter().map(|id| self.profile(*id)).collect::<Option<_>>()?;
         // A wish about group size is as firm as one about age: nobody is
         // asked into a larger group than they said.
@@ -536,6 +549,6 @@ impl Population {
                 farthest = farthest.max(distance_km);
             }
         }
-        Some(group_reasons(&self.codebook, &self.idf, &profiles, farthest))
+        Some(group_reasons(&self.codebook, &self.idf, &profiles, farthest, goal))
     }
 }
