@@ -288,11 +288,22 @@ async fn a_resident_searches_and_asks_about_a_person_with_the_keyboard_alone_on_
         page.screenshot(&folder.join("2-results.png")).await;
         assert_accessible(&page, "after a search").await;
 
-        // Open the first card's enquiry: the focus moves to its heading.
+        // Open the first card's enquiry: it opens under that card, and the
+        // focus moves to its heading.
         tab_to(&page, "a card's button", button("Ask the council about this person")).await;
         page.press(&[ENTER]).await;
         let focused = page.run(FOCUSED, json!([])).await;
-        assert_eq!(focused["tag"], json!("h2"), "the form's heading takes the focus: {focused}");
+        assert_eq!(focused["tag"], json!("h4"), "the form's heading takes the focus: {focused}");
+        let under_its_card = page
+            .run(
+                "const root = document.querySelector('friends-search').shadowRoot;
+                 const form = root.querySelector('section.ask');
+                 const first = root.querySelector('ul.cards > li');
+                 return !!form && form.parentElement === first;",
+                json!([]),
+            )
+            .await;
+        assert_eq!(under_its_card, json!(true), "the form opens inside the card it is about");
         assert!(
             focused["text"].as_str().is_some_and(|text| text.starts_with("Ask the council about this person (aged")),
             "{focused}"
@@ -316,17 +327,26 @@ async fn a_resident_searches_and_asks_about_a_person_with_the_keyboard_alone_on_
             )
             .await;
         assert!(enquiries_in_queue(app).await.is_empty(), "nothing is sent while there is a problem");
+        // The problem takes the focus (an error summary), so it is read
+        // first and the fields follow it.
+        let focused = page.run(FOCUSED, json!([])).await;
+        assert!(
+            focused["text"].as_str().is_some_and(|text| text.starts_with("There is a problem")),
+            "the problem takes the focus: {focused}"
+        );
         page.screenshot(&folder.join("3-problem.png")).await;
         assert_accessible(&page, "with the problem shown").await;
 
-        // Add an email address and send.
-        shift_tab_to(&page, "the email box", labelled("Your email address")).await;
+        // Add an email address (the next fields after the problem), check
+        // the name going back by Shift+Tab, and send.
+        tab_to(&page, "the email box", labelled("Your email address")).await;
         page.type_text("rowan.resident@example.org").await;
+        shift_tab_to(&page, "the name box", labelled("Your name")).await;
         tab_to(&page, "the send button", button("Send to the council")).await;
         page.press(&[ENTER]).await;
         let confirmed = format!(
             "const focused = (() => {{ {FOCUSED} }})();
-             return !!focused && focused.tag === 'h2' && focused.text === 'Your message was sent';"
+             return !!focused && focused.tag === 'h4' && focused.text === 'Your message was sent';"
         );
         page.wait_for("the confirmation to take the focus", &confirmed, json!([])).await;
         page.screenshot(&folder.join("4-sent.png")).await;

@@ -30,6 +30,8 @@
     * { box-sizing: border-box; }
     h2 { font-size: 1.5rem; margin: 0 0 0.5rem; }
     h3 { font-size: 1.25rem; margin: 0 0 0.25rem; }
+    h4 { font-size: 1.25rem; margin: 0 0 0.5rem; }
+    .ask { margin: 0.75rem 0 0; padding: 0.75rem 0 0; border-top: 2px solid #505a5f; }
     p { margin: 0 0 0.75rem; max-width: 40em; }
     form { margin: 0 0 1rem; }
     .field { margin: 0 0 0.75rem; }
@@ -155,8 +157,10 @@
       const phone = el("input", { id: id("phone"), name: "phone", type: "tel", autocomplete: "tel", maxlength: "30",
                                   "aria-describedby": id("contact-hint") });
       const message = el("textarea", { id: id("message"), name: "message", required: true, maxlength: "1000" });
-      const problem = el("div", { class: "error", role: "alert", hidden: true });
-      const heading = el("h2", { id: id("ask"), tabindex: "-1" }, "Ask the council about this person");
+      // Takes the focus when there is a problem, so that it is read first
+      // and the fields follow it (an error summary).
+      const problem = el("div", { class: "error", role: "alert", tabindex: "-1", hidden: true });
+      const heading = el("h4", { id: id("ask"), tabindex: "-1" }, "Ask the council about this person");
       const cancel = el("button", { type: "button", class: "secondary" }, "Cancel");
       const form = el("form", { "aria-labelledby": id("ask"), novalidate: true },
         el("p", {}, "Tell the council who you are and why you want to meet. They will contact you."),
@@ -168,10 +172,10 @@
         el("div", { class: "field" }, el("label", { for: id("message") }, "Your message"), message),
         el("div", { class: "actions" }, el("button", { type: "submit" }, "Send to the council"), cancel));
       const done = el("div", { class: "done", hidden: true },
-        el("h2", { id: id("sent"), tabindex: "-1" }, "Your message was sent"),
+        el("h4", { id: id("sent"), tabindex: "-1" }, "Your message was sent"),
         el("p", {}, "Thank you. The council's team will read it and contact you."),
         el("p", {}, "They will only pass it on if the person agrees."));
-      const section = el("section", { hidden: true }, heading, form, done);
+      const section = el("section", { class: "ask", hidden: true }, heading, form, done);
       cancel.addEventListener("click", () => this.closeEnquiry());
       form.addEventListener("submit", (event) => {
         event.preventDefault();
@@ -184,6 +188,8 @@
       const e = this.enquiry;
       this.askingAbout = card.listing_id;
       this.returnFocus = button;
+      // Under the card it is about, not below the whole list.
+      button.after(e.section);
       e.form.hidden = false;
       e.done.hidden = true;
       e.problem.hidden = true;
@@ -288,7 +294,7 @@
           e.form.hidden = true;
           e.done.hidden = false;
           e.form.reset();
-          e.done.querySelector("h2").focus();
+          e.done.querySelector("h4").focus();
           return;
         }
         problems.push(error);
@@ -298,6 +304,7 @@
       }
       e.problem.replaceChildren(el("p", {}, "There is a problem:"), el("ul", {}, ...problems.map((text) => el("li", {}, text))));
       e.problem.hidden = false;
+      e.problem.focus();
     }
   }
 
