@@ -20,7 +20,7 @@ use uuid::Uuid;
 use std::sync::Arc;
 
 use crate::helpers::{TestApp, spawn_app};
-use crate::introductions::{World, call, world_on};
+use crate::introductions::{World, call, group_world_on, world_on};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -253,5 +253,184 @@ async fn random_sequences_over_http_keep_the_consent_rules() {
         // there is anything to check.
         steps.insert(0, Step::Request(Who::Ada));
         run(app.clone(), steps).await;
+    }
+}
+
+/// Who acts in a group of three: Ada (who asks), Bea and Cai, a broker for
+/// the area, a stranger and an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupWho {
+    Member(usize),
+    Broker,
+    Stranger,
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum GroupStep {
+    Act(&'static str, GroupWho),
+    Consent(GroupWho, bool),
+    /// Member `.0` blocks member `.1`.
+    Block(usize, usize),
+    Wait(i64),
+    Expire,
+}
+
+fn group_who() -> impl Strategy<Value = GroupWho> {
+    prop_oneof![
+        6 => (0usize..3).prop_map(GroupWho::Member),
+        2 => Just(GroupWho::Broker),
+        1 => Just(GroupWho::Stranger),
+        1 => Just(GroupWho::Admin),
+    ]
+}
+
+fn group_step() -> impl Strategy<Value = GroupStep> {
+    prop_oneof![
+        3 => prop_oneof![3 => Just(GroupWho::Broker), 1 => group_who()].prop_map(|who| GroupStep::Act("approve", who)),
+        1 => group_who().prop_map(|who| GroupStep::Act("decline", who)),
+        8 => (group_who(), proptest::bool::weighted(0.9)).prop_map(|(who, yes)| GroupStep::Consent(who, yes)),
+        1 => group_who().prop_map(|who| GroupStep::Act("withdraw", who)),
+        4 => group_who().prop_map(|who| GroupStep::Act("end", who)),
+        1 => (0usize..3, 0usize..3).prop_filter("two people", |(one, other)| one != other)
+            .prop_map(|(one, other)| GroupStep::Block(one, other)),
+        1 => (1i64..40).prop_map(GroupStep::Wait),
+        1 => Just(GroupStep::Expire),
+    ]
+}
+
+/// One group case: Ada asks Bea and Cai; random steps follow. After every
+/// step: the status moved along the diagram; one event per accepted action;
+/// a member sees contacts iff the group is `introduced`, all three said yes
+/// with their own tokens and they have not left; brokers iff `introduced`;
+/// nobody reads another member's decline, withdrawal or an expiry as such.
+async fn run_group(app: Arc<TestApp>, steps: Vec<GroupStep>) {
+    let world = group_world_on(app).await;
+    let Some((cai, cai_token)) = world.cai.clone() else { panic!("a group world has Cai") };
+    let people = [world.ada, world.bea, cai];
+    let member_tokens = [world.ada_token.clone(), world.bea_token.clone(), cai_token];
+    let token_of = |who: GroupWho| -> &str {
+        match who {
+            GroupWho::Member(index) => &member_tokens[index],
+            GroupWho::Broker => &world.broker,
+            GroupWho::Stranger => &world.stranger,
+            GroupWho::Admin => &world.admin,
+        }
+    };
+    let id = world.request("A group of three?").await;
+    let (mut status, mut events) = ("pending_review".to_owned(), 1usize);
+    let mut personal_yes = [true, false, false];
+    let mut left = [false; 3];
+    let mut approved = false;
+    // The member whose own step closed it (a no or a withdrawal), if one did.
+    let mut closed_by: Option<usize> = None;
+    for step in &steps {
+        let context = format!("{step:?} in {steps:?}");
+        let mut accepted = 0usize;
+        match *step {
+            GroupStep::Act(action, who) => {
+                let (code, body) = world.act(id, action, token_of(who), json!({})).await;
+                assert!(code < 500, "{context}: {body}");
+                if code == 200 {
+                    accepted = 1;
+                    match (action, who) {
+                        ("approve", _) => approved = true,
+                        ("withdraw" | "end", GroupWho::Member(index)) => {
+                            left[index] = true;
+                            if status != "introduced" {
+                                closed_by = Some(index);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            GroupStep::Consent(who, yes) => {
+                let decision = if yes { "accept" } else { "decline" };
+                let (code, body) = world.act(id, "consent", token_of(who), json!({"decision": decision})).await;
+                assert!(code < 500, "{context}: {body}");
+                if code == 200 {
+                    accepted = 1;
+                    let GroupWho::Member(index) = who else { panic!("{context}: only a member consents") };
+                    if yes {
+                        personal_yes[index] = true;
+                    } else {
+                        closed_by = Some(index);
+                    }
+                }
+            }
+            GroupStep::Block(one, other) => {
+                let body = json!({"blocker": people[one], "blocked": people[other]});
+                let (code, _) = call(&world.app, Method::POST, "/v1/blocks", &member_tokens[one], Some(body)).await;
+                if code == 201 && OPEN.contains(&status.as_str()) && !left[one] {
+                    // The one who blocked leaves, on their own behalf.
+                    accepted = 1;
+                    left[one] = true;
+                    if status != "introduced" {
+                        closed_by = Some(one);
+                    }
+                }
+            }
+            GroupStep::Wait(days) => {
+                world.app.handle.clock().advance(chrono::Duration::days(days));
+            }
+            GroupStep::Expire => {
+                if let Err(error) = world.app.handle.expire_due().await {
+                    panic!("{context}: expiry failed: {error}");
+                }
+            }
+        }
+        let (code, truth) = world.read(id, &world.broker).await;
+        assert_eq!(code, 200, "{context}");
+        let now = truth["status"].as_str().unwrap_or_default().to_owned();
+        if matches!(step, GroupStep::Expire) && now == "expired" && status != "expired" {
+            accepted = 1;
+        }
+        assert!(on_the_diagram(&status, &now), "{context}: {status} -> {now}");
+        let trail = world.events(id, &world.broker).await.len();
+        assert_eq!(trail, events + accepted, "{context}: one event per accepted action");
+        (status, events) = (now, trail);
+        let introduced = status == "introduced" && personal_yes.iter().all(|yes| *yes);
+        if status == "introduced" {
+            assert!(personal_yes.iter().all(|yes| *yes), "{context}: introduced without everyone's own yes");
+        }
+        for (index, token) in member_tokens.iter().enumerate() {
+            let (code, view) = world.read(id, token).await;
+            if index > 0 && !approved {
+                assert_eq!(code, 404, "{context}: before approval only Ada knows of it");
+                continue;
+            }
+            assert_eq!(code, 200, "{context}");
+            let sees = view.get("contacts").is_some();
+            assert_eq!(sees, introduced && !left[index], "{context}: contacts for member {index}: {view}");
+            let shown = view["status"].as_str().unwrap_or_default();
+            if closed_by != Some(index) {
+                assert!(
+                    !matches!(shown, "declined" | "withdrawn" | "expired"),
+                    "{context}: member {index} reads another's {shown}"
+                );
+                for member in view["members"].as_array().into_iter().flatten() {
+                    assert_ne!(member["consent"], "declined", "{context}: member {index} reads who said no");
+                }
+            }
+        }
+        let (_, broker_view) = world.read(id, &world.broker).await;
+        assert_eq!(broker_view.get("contacts").is_some(), introduced, "{context}: the broker's contacts");
+    }
+}
+
+#[tokio::test]
+async fn random_group_sequences_over_http_keep_the_consent_rules() {
+    let cases: u32 =
+        std::env::var("CONSENT_SEQUENCE_CASES").ok().and_then(|value| value.parse().ok()).unwrap_or(150) / 2;
+    let mut runner = TestRunner::new(Config { cases, ..Config::default() });
+    let strategy = proptest::collection::vec(group_step(), 1..30);
+    let app = Arc::new(spawn_app().await);
+    for _ in 0..cases {
+        let steps = match strategy.new_tree(&mut runner) {
+            Ok(tree) => tree.current(),
+            Err(reason) => panic!("cannot generate a case: {reason}"),
+        };
+        run_group(app.clone(), steps).await;
     }
 }
