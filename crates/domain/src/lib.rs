@@ -26,6 +26,7 @@
 
 pub mod areas;
 pub mod bands;
+pub mod check_ins;
 pub mod demo;
 pub mod errors;
 pub mod introduction;
