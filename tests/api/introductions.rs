@@ -1,6 +1,9 @@
 //! Introductions end to end: a broker's morning, what each side sees,
 //! refusals that change nothing, limits, expiry, blocks, erasure, reports,
 //! the append-only trail, the route × role × relationship matrix and races.
+//! Its `World` (two members, their supporters, brokers, an admin, a
+//! stranger; with Cai, the group form) is what the policy walk and the
+//! consent sequences build on, which is why these stay one file.
 
 use std::sync::Arc;
 

@@ -25,6 +25,10 @@
 //! With `--matcher-only` it skips the database and the search index and
 //! times only the matcher (suggestions with cards), several rounds over the
 //! same seekers: quick enough to compare two builds of a matcher change.
+//!
+//! One file on purpose (over 600 lines): each measurement is a function
+//! over the same loaded population, and `main` prints them as one report,
+//! so that a row in BENCHMARKS.md traces to one place.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
