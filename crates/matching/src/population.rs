@@ -462,13 +462,7 @@ impl Population {
                 if packed.core.travel_km < distance_km {
                     break;
                 }
-                let interests = match packed.interests() {
-                    Some(interests) => interests,
-                    None => match self.slots[packed.slot as usize].as_ref() {
-                        Some(profile) => &profile.interests,
-                        None => continue,
-                    },
-                };
+                let Some(interests) = self.interests_of(packed) else { continue };
                 let other = Side::partial(&packed.core, interests);
                 all.extend(self.score_pair(seeker, other, packed.slot, distance_km, None));
             }
@@ -476,6 +470,15 @@ impl Population {
         all.sort_by(rank_order);
         all.truncate(limit);
         all
+    }
+
+    /// A scan entry's interests: inline, or from the full profile for
+    /// people with more than fit.
+    fn interests_of<'p>(&'p self, packed: &'p Packed) -> Option<&'p [u16]> {
+        match packed.interests() {
+            Some(interests) => Some(interests),
+            None => self.slots.get(packed.slot as usize)?.as_ref().map(|profile| &*profile.interests),
+        }
     }
 
     /// Scans `districts` for the seeker into a top N.
@@ -493,13 +496,7 @@ impl Population {
                 if packed.core.travel_km < distance_km {
                     break;
                 }
-                let interests = match packed.interests() {
-                    Some(interests) => interests,
-                    None => match self.slots[packed.slot as usize].as_ref() {
-                        Some(profile) => &profile.interests,
-                        None => continue,
-                    },
-                };
+                let Some(interests) = self.interests_of(packed) else { continue };
                 // The other side's mass is only needed past the floor check.
                 let other = Side::partial(&packed.core, interests);
                 let score = shared_floor.max_with(top.floor());

@@ -91,10 +91,7 @@ impl Population {
     pub fn public_profile(&self, id: Uuid) -> Option<PublicProfile<'_>> {
         // Only findable people with a listing are in `listed`.
         let packed = self.listed.get(&id)?;
-        let interests = match packed.interests() {
-            Some(interests) => interests,
-            None => &self.slots.get(packed.slot as usize)?.as_ref()?.interests,
-        };
+        let interests = self.interests_of(packed)?;
         Some(PublicProfile {
             age_band: AgeBand::of(packed.core.birth_year, self.current_year),
             core: &packed.core,
