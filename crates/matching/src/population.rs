@@ -496,7 +496,15 @@ impl Population {
                 if packed.core.travel_km < distance_km {
                     break;
                 }
-                let Some(interests) = self.interests_of(packed) else { continue };
+                // Written out rather than `interests_of`: this is the loop of
+                // every pair suggestion, measured as it stands (BENCHMARKS.md).
+                let interests = match packed.interests() {
+                    Some(interests) => interests,
+                    None => match self.slots[packed.slot as usize].as_ref() {
+                        Some(profile) => &profile.interests,
+                        None => continue,
+                    },
+                };
                 // The other side's mass is only needed past the floor check.
                 let other = Side::partial(&packed.core, interests);
                 let score = shared_floor.max_with(top.floor());
