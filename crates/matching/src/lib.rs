@@ -30,10 +30,11 @@ mod score;
 
 pub use codebook::Codebook;
 pub use districts::DistrictTable;
+pub use population::cards::Card;
 pub use population::groups::{
     GROUP_WORK_BUDGET, GroupAnswer, GroupCard, GroupQuery, GroupSuggestion, MAX_GROUP_SIZE, MIN_GROUP_SIZE, NoGroups,
 };
 pub use population::public::{PublicFacets, PublicProfile};
-pub use population::{COLLECT_FROM, Card, Population, Query, Suggestion};
+pub use population::{COLLECT_FROM, Population, Query, Suggestion};
 pub use profile::{Core, MatchProfile};
 pub use score::{Inverses, Side, Signals, Weights};

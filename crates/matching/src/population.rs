@@ -1,25 +1,27 @@
 //! The in-memory population: profiles by slot, districts' members sorted by
-//! travel limit, interest document frequencies, and the two suggestion
+//! travel limit, interest document frequencies, and the two pair suggestion
 //! paths (fast and exhaustive) that must agree.
 //!
-//! The public card of the council embed lives in [`public`], and group
-//! suggestions in [`groups`]: child modules that read the same private
-//! layout (slots, the id map, the listed map, open requests), and reach
-//! the pair paths through a few methods (`seeker_of`, `top`,
-//! `every_candidate`, `reciprocal_between`). The pair paths stay in this
-//! file on purpose: the fast path and its oracle share the layout (slots,
-//! packed scan entries, the score floor), and keeping them side by side is
-//! what lets a reader check that they agree.
+//! One file over 600 lines on purpose: what stays here is that one idea.
+//! The fast path and its oracle share a private layout (slots, packed scan
+//! entries, the score floor and the top N), and keeping them side by side
+//! is what lets a reader check that they agree; the floor and the top N
+//! cannot move to a child module without a cycle of imports.
+//!
+//! The rest lives in child modules that read the same layout: cards (what
+//! a person sees of another) in [`cards`], the public card of the council
+//! embed in [`public`], and group suggestions in [`groups`], which reach the
+//! pair paths through a few methods (`seeker_of`, `top`, `every_candidate`,
+//! `reciprocal_between`).
 
+pub(crate) mod cards;
 pub(crate) mod groups;
 pub(crate) mod public;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use friends_domain::bands::{AgeBand, DistanceBand};
 use friends_domain::person::PersonRecord;
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::codebook::Codebook;
@@ -57,34 +59,6 @@ pub struct Suggestion {
     pub distance_km: f32,
     /// How well the candidate suits the seeker.
     pub signals: Signals,
-}
-
-/// What a person sees of someone suggested to them (DESIGN §7).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Card {
-    /// The candidate's id.
-    pub person_id: Uuid,
-    /// Their display name.
-    pub display_name: String,
-    /// Their age band.
-    pub age_band: AgeBand,
-    /// Their authority's name.
-    pub area_name: String,
-    /// How far apart, as a band only (absent when the viewer has no
-    /// profile to measure from, e.g. a broker searching).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub distance_band: Option<DistanceBand>,
-    /// Their interest ids.
-    pub interests: Vec<String>,
-    /// Their goal ids.
-    pub goals: Vec<String>,
-    /// The pair's score, rounded to three places.
-    pub score: f64,
-    /// Why, in plain words.
-    pub reasons: Vec<String>,
-    /// Their support needs, only if they share them with matches.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub support_needs: Option<Vec<String>>,
 }
 
 /// Everyone the matcher knows, kept current by [`Population::apply`].
@@ -548,32 +522,6 @@ impl Population {
         all.sort_by(rank_order);
         all
     }
-
-    /// The card of a suggestion, for the seeker.
-    pub fn card(&self, seeker: Uuid, suggestion: &Suggestion) -> Option<Card> {
-        let (seeker, other) = (self.profile(seeker)?, self.profile(suggestion.id)?);
-        Some(self.card_of(other, Some((seeker, suggestion.distance_km)), suggestion.score))
-    }
-
-    /// A card of `other`, measured from a viewer's profile when there is
-    /// one (distance band and reasons), plain otherwise.
-    fn card_of(&self, other: &MatchProfile, viewer: Option<(&MatchProfile, f32)>, score: f64) -> Card {
-        let codebook = &self.codebook;
-        Card {
-            person_id: other.id,
-            display_name: other.display_name.to_string(),
-            age_band: AgeBand::of(other.core.birth_year, self.current_year),
-            area_name: self.districts.authority_name(other.core.district).to_owned(),
-            distance_band: viewer.map(|(_, km)| DistanceBand::of(f64::from(km))),
-            interests: other.interests.iter().map(|&interest| codebook.interests.id(interest).to_owned()).collect(),
-            goals: codebook.goals.ids_of(other.core.goals),
-            score: shown_score(score),
-            reasons: viewer.map_or_else(Vec::new, |(viewer, km)| {
-                reasons(codebook, &self.idf, viewer, other, km, other.core.share_needs)
-            }),
-            support_needs: other.core.share_needs.then(|| codebook.support_needs.ids_of(other.core.support_needs)),
-        }
-    }
 }
 
 /// What a query fixes about the seeker.
@@ -649,20 +597,6 @@ impl Seeker<'_> {
 }
 
 impl Population {
-    /// The card of a search hit: measured from `viewer`'s profile when there
-    /// is one (distance band, reasons), plain otherwise. `None` when the
-    /// person is not findable here.
-    pub fn search_card(&self, viewer: Option<Uuid>, id: Uuid, score: f64) -> Option<Card> {
-        let other = self.profile(id)?;
-        if !other.core.visible {
-            return None;
-        }
-        let viewer = viewer
-            .and_then(|viewer| self.profile(viewer))
-            .map(|viewer| (viewer, self.districts.distance_km(viewer.core.district, other.core.district)));
-        Some(self.card_of(other, viewer, score))
-    }
-
     /// The outcode of a district index.
     pub fn outcode_of(&self, district: u16) -> &str {
         self.districts.outcode(district)
@@ -680,11 +614,6 @@ impl Population {
                 .collect(),
         )
     }
-}
-
-/// A score as cards show it: rounded to three places.
-fn shown_score(score: f64) -> f64 {
-    (score * 1000.0).round() / 1000.0
 }
 
 /// Best first: higher score, then lower id (a total, deterministic order).

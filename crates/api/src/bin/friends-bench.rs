@@ -1,6 +1,10 @@
 //! `friends-bench`: the in-process suggestion benchmark behind `make bench`
 //! and `make bench-full`.
 //!
+//! One file over 600 lines on purpose: each measurement is a function over
+//! the same loaded population, and `main` prints them as one report, so
+//! that a row in BENCHMARKS.md traces to one place.
+//!
 //! It loads a synthetic population (with planted friendship groups) into a
 //! fresh SQLite database, builds the indexes from the database as `friends
 //! serve` does, then measures, on this machine:
@@ -25,10 +29,6 @@
 //! With `--matcher-only` it skips the database and the search index and
 //! times only the matcher (suggestions with cards), several rounds over the
 //! same seekers: quick enough to compare two builds of a matcher change.
-//!
-//! One file on purpose (over 600 lines): each measurement is a function
-//! over the same loaded population, and `main` prints them as one report,
-//! so that a row in BENCHMARKS.md traces to one place.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

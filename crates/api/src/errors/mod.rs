@@ -216,11 +216,7 @@ pub struct PageLimit(pub u64);
 
 impl<'de> serde::Deserialize<'de> for PageLimit {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
-            return Err(serde::de::Error::custom("limit must be a whole number"));
-        }
-        Ok(Self(text.parse().unwrap_or(u64::MAX)))
+        digits(deserializer, "limit must be a whole number").map(Self)
     }
 }
 
@@ -233,12 +229,18 @@ pub struct WholeNumber(pub u64);
 
 impl<'de> serde::Deserialize<'de> for WholeNumber {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
-            return Err(serde::de::Error::custom("must be a whole number"));
-        }
-        Ok(Self(text.parse().unwrap_or(u64::MAX)))
+        digits(deserializer, "must be a whole number").map(Self)
     }
+}
+
+/// A query value of ASCII digits only, saturating at `u64::MAX`; `refusal`
+/// otherwise (empty included).
+fn digits<'de, D: serde::Deserializer<'de>>(deserializer: D, refusal: &'static str) -> Result<u64, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(serde::de::Error::custom(refusal));
+    }
+    Ok(text.parse().unwrap_or(u64::MAX))
 }
 
 /// A `limit` query parameter: `default` when absent, capped at `max`, and a

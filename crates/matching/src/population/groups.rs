@@ -41,7 +41,8 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Card, Population, SPLIT_FROM, Seeker, Suggestion, rank_order, shown_score};
+use super::cards::{Card, shown_score};
+use super::{Population, SPLIT_FROM, Seeker, Suggestion, rank_order};
 use crate::group_rules::Rules;
 use crate::profile::{Core, MatchProfile};
 use crate::reasons::group_reasons;
