@@ -168,9 +168,10 @@ pub(super) async fn view_as(
         // The current members only: nobody who left.
         let current: Vec<Uuid> =
             introduction.members.iter().filter(|member| member.left_at.is_none()).map(|member| member.person).collect();
+        // Only current members are loaded, so whoever left has no contact.
         let people = store.people_by_ids(&current).await?;
         let shared = |id: Uuid| {
-            people.iter().find(|person| person.id == id && current.contains(&id)).map(|person| {
+            people.iter().find(|person| person.id == id).map(|person| {
                 let Contact { email, phone, note } = person.record.contact.clone();
                 SharedContact { person_id: id, display_name: person.record.display_name.clone(), email, phone, note }
             })
