@@ -10,6 +10,7 @@ mod m20261122_000003_introductions;
 mod m20261202_000004_idempotency_keys;
 mod m20261202_000005_introduction_members;
 mod m20261203_000006_embed_keys_and_enquiries;
+mod m20261203_000007_aftercare;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_idempotency_keys::Migration),
             Box::new(m20261202_000005_introduction_members::Migration),
             Box::new(m20261203_000006_embed_keys_and_enquiries::Migration),
+            Box::new(m20261203_000007_aftercare::Migration),
         ]
     }
 }

@@ -163,6 +163,7 @@ pub fn test_settings(data_dir: &Path) -> Settings {
         workers: Some(2),
         introductions: friends_api::config::IntroductionSettings::default(),
         public: friends_api::config::PublicSettings::default(),
+        check_in_after: friends_domain::check_ins::CheckInSchedule::default(),
         // Tests move time forward instead of waiting.
         clock: friends_api::clock::Clock::adjustable(),
         search_write_faults: None,

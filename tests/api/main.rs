@@ -10,6 +10,7 @@
 mod helpers;
 mod webdriver;
 
+mod aftercare;
 mod auth;
 mod blocks;
 mod browser;

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use friends_domain::policy::{Command, Rule};
+use friends_domain::policy::{AgreementCommand, Command, Rule};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -72,7 +72,7 @@ const ADMINS: [u16; 9] = [403, 403, 403, 403, 403, 403, 200, 403, 401];
 /// The embed key is the caller: no bearer token opens a public route.
 const EMBED_KEY_ONLY: [u16; 9] = [401; 9];
 
-const TABLE: [Row; 34] = [
+const TABLE: [Row; 40] = [
     row("GET", "/healthz", Rule::Open, ALL_200),
     row("GET", "/readyz", Rule::Open, ALL_200),
     row("GET", "/v1/taxonomy", Rule::AnyCaller, ALL_200),
@@ -85,6 +85,10 @@ const TABLE: [Row; 34] = [
     row("GET", "/v1/people/{id}/export", Rule::ManageProfile, MANAGES_ADA),
     row("GET", "/v1/people/{id}/suggestions", Rule::ManageProfile, MANAGES_ADA),
     row("GET", "/v1/people/{id}/group-suggestions", Rule::ManageProfile, MANAGES_ADA),
+    // Check-ins: the person's own words; admins do not read them.
+    row("GET", "/v1/people/{id}/check-ins", Rule::CheckIns, [200, 200, 404, 404, 200, 404, 403, 404, 401]),
+    row("POST", "/v1/check-ins/{id}", Rule::AnswerCheckIn, [200, 403, 404, 404, 403, 404, 403, 404, 401]),
+    row("POST", "/v1/check-ins/{id}/resolve", Rule::ResolveCheckIn, [404, 404, 404, 404, 200, 404, 404, 404, 401]),
     // Searching needs a profile of one's own (the travel area), or a role.
     row("GET", "/v1/search", Rule::Search, [200, 200, 200, 200, 200, 200, 200, 403, 401]),
     // Only the person or their supporter blocks; nobody else may know.
@@ -106,6 +110,21 @@ const TABLE: [Row; 34] = [
     ),
     row("POST", "/v1/introductions/{id}/withdraw", Rule::Introduction(Command::Leave), LEAVES),
     row("POST", "/v1/introductions/{id}/end", Rule::Introduction(Command::Leave), LEAVES),
+    // The agreement: the members and their supporters write it, brokers
+    // and admins read it, each member confirms it personally.
+    row("GET", "/v1/introductions/{id}/agreement", Rule::Agreement(AgreementCommand::Read), SEES),
+    row(
+        "PATCH",
+        "/v1/introductions/{id}/agreement",
+        Rule::Agreement(AgreementCommand::Edit),
+        [200, 200, 200, 200, 403, 404, 403, 404, 401],
+    ),
+    row(
+        "POST",
+        "/v1/introductions/{id}/agreement/confirm",
+        Rule::Agreement(AgreementCommand::Confirm),
+        [200, 403, 200, 403, 403, 404, 403, 404, 401],
+    ),
     row("GET", "/v1/broker/queue", Rule::BrokerQueue, [403, 403, 403, 403, 200, 200, 403, 403, 401]),
     // A report is raised for Ada by whoever manages her; never by an admin.
     row("POST", "/v1/reports", Rule::Report, [201, 201, 404, 404, 201, 404, 403, 404, 401]),
@@ -192,6 +211,44 @@ impl World {
         }
     }
 
+    /// A request every member said yes to.
+    async fn introduced(&self) -> uuid::Uuid {
+        let id = self.approved().await;
+        let (status, view) = self.act(id, "consent", &self.bea_token, json!({"decision": "accept"})).await;
+        assert_eq!(status, 200, "{view}");
+        let view = match &self.cai {
+            None => view,
+            Some((_, cai_token)) => self.act(id, "consent", cai_token, json!({"decision": "accept"})).await.1,
+        };
+        assert_eq!(view["status"].as_str(), Some("introduced"), "{view}");
+        id
+    }
+
+    /// Ada's open check-in in a new introduction (the walk's app has
+    /// check-ins a second after an introduction).
+    async fn ada_check_in(&self) -> String {
+        self.introduced().await;
+        self.app.handle.clock().advance(chrono::Duration::seconds(1));
+        assert!(self.app.handle.advance_check_ins().await.is_ok(), "the check-ins job runs");
+        let path = format!("/v1/people/{}/check-ins", self.ada);
+        let (status, page) = crate::introductions::call(&self.app, Method::GET, &path, &self.ada_token, None).await;
+        assert_eq!(status, 200, "{page}");
+        let due = page["items"].as_array().into_iter().flatten().find(|item| item["status"] == "due");
+        due.and_then(|item| item["id"].as_str()).unwrap_or_default().to_owned()
+    }
+
+    /// A complete agreement, at version 1, of a new introduction.
+    async fn agreement_to_confirm(&self) -> uuid::Uuid {
+        let id = self.introduced().await;
+        let mut members = vec![self.ada, self.bea];
+        members.extend(self.cai.iter().map(|(cai, _)| *cai));
+        let body = crate::aftercare::complete_agreement(&members);
+        let path = format!("/v1/introductions/{id}/agreement");
+        let response = self.app.send(Method::PATCH, &path, Some(&self.ada_token), Some(&body), Some("\"0\"")).await;
+        assert_eq!(response.status(), 200, "setting up an agreement");
+        id
+    }
+
     async fn approved(&self) -> uuid::Uuid {
         let id = self.request("Hello").await;
         self.approve(id).await;
@@ -245,16 +302,36 @@ async fn exercise(world: &World, row: &Row, caller: Caller) -> u16 {
             format!("/v1/introductions/{}/consent", world.approved().await)
         }
         (_, "/v1/introductions/{id}/withdraw") => format!("/v1/introductions/{}/withdraw", world.approved().await),
-        (_, "/v1/introductions/{id}/end") => {
-            let id = world.approved().await;
-            let (status, view) = world.act(id, "consent", &world.bea_token, json!({"decision": "accept"})).await;
-            assert_eq!(status, 200, "{view}");
-            let view = match &world.cai {
-                None => view,
-                Some((_, cai_token)) => world.act(id, "consent", cai_token, json!({"decision": "accept"})).await.1,
-            };
-            assert_eq!(view["status"].as_str(), Some("introduced"), "{view}");
-            format!("/v1/introductions/{id}/end")
+        (_, "/v1/introductions/{id}/end") => format!("/v1/introductions/{}/end", world.introduced().await),
+        ("GET", "/v1/introductions/{id}/agreement") => {
+            format!("/v1/introductions/{}/agreement", world.introduced().await)
+        }
+        ("PATCH", "/v1/introductions/{id}/agreement") => {
+            body = Some(json!({"purpose": "Share a PA on Saturdays"}));
+            if_match = Some("\"0\"");
+            format!("/v1/introductions/{}/agreement", world.introduced().await)
+        }
+        (_, "/v1/introductions/{id}/agreement/confirm") => {
+            body = Some(json!({"version": 1}));
+            format!("/v1/introductions/{}/agreement/confirm", world.agreement_to_confirm().await)
+        }
+        (_, "/v1/people/{id}/check-ins") => format!("/v1/people/{ada}/check-ins"),
+        ("POST", "/v1/check-ins/{id}") => {
+            body = Some(json!({"answer": "going_well"}));
+            format!("/v1/check-ins/{}", world.ada_check_in().await)
+        }
+        (_, "/v1/check-ins/{id}/resolve") => {
+            let id = world.ada_check_in().await;
+            let (status, answered) = crate::introductions::call(
+                &world.app,
+                Method::POST,
+                &format!("/v1/check-ins/{id}"),
+                &world.ada_token,
+                Some(json!({"answer": "not_well", "note": "I feel left out."})),
+            )
+            .await;
+            assert_eq!(status, 200, "{answered}");
+            format!("/v1/check-ins/{id}/resolve")
         }
         (_, "/v1/broker/queue") => row.path.to_owned(),
         (_, "/v1/reports") => {
@@ -331,6 +408,12 @@ async fn exercise(world: &World, row: &Row, caller: Caller) -> u16 {
     response.status().as_u16()
 }
 
+/// Check-ins a second after an introduction, so that the walk's calls need
+/// not move the shared clock far.
+fn with_check_ins_after_a_second(settings: &mut friends_api::config::Settings) {
+    settings.check_in_after = friends_domain::check_ins::CheckInSchedule::parse("1s").unwrap_or_default();
+}
+
 #[tokio::test]
 async fn every_route_has_a_policy_row_and_every_caller_gets_its_status() {
     let served = friends_api::routes::route_specs();
@@ -348,7 +431,7 @@ async fn every_route_has_a_policy_row_and_every_caller_gets_its_status() {
         assert!(walked.contains(&(row.method, row.path)), "row for {} {} names no served route", row.method, row.path);
     }
 
-    let app = Arc::new(spawn_app().await);
+    let app = Arc::new(spawn_app_with(default_backend(), with_check_ins_after_a_second).await);
     let mut wrong = Vec::new();
     for row in &TABLE {
         for (caller, want) in CALLERS.into_iter().zip(row.expect) {
@@ -381,7 +464,7 @@ async fn the_group_form_of_every_introduction_route_gives_each_caller_the_same_s
             }
         }
     }
-    assert_eq!(walked, 9 * CALLERS.len(), "every introduction route");
+    assert_eq!(walked, 12 * CALLERS.len(), "every introduction route");
     assert!(wrong.is_empty(), "{} calls got another status:\n{}", wrong.len(), wrong.join("\n"));
 }
 

@@ -83,6 +83,9 @@ pub struct Settings {
     pub introductions: IntroductionSettings,
     /// Limits on the public routes (the council embed).
     pub public: PublicSettings,
+    /// When check-ins fall due after an introduction
+    /// (`FRIENDS_CHECK_IN_AFTER`, default `14d,42d,91d,182d`).
+    pub check_in_after: friends_domain::check_ins::CheckInSchedule,
     /// The clock (adjustable in tests).
     pub clock: crate::clock::Clock,
     /// Fault tests only: a switch that makes the search index's writes
@@ -189,6 +192,11 @@ impl Settings {
                 1..=10_000,
             )?,
         };
+        let check_in_after = match read("FRIENDS_CHECK_IN_AFTER") {
+            None => friends_domain::check_ins::CheckInSchedule::default(),
+            Some(text) => friends_domain::check_ins::CheckInSchedule::parse(&text)
+                .map_err(|error| ConfigError(format!("FRIENDS_CHECK_IN_AFTER: {error}")))?,
+        };
         let settings = Self {
             listen: read("FRIENDS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
             ops_listen: read("FRIENDS_OPS_LISTEN"),
@@ -205,6 +213,7 @@ impl Settings {
             workers,
             introductions,
             public,
+            check_in_after,
             clock: crate::clock::Clock::system(),
             search_write_faults: None,
         };

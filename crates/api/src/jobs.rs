@@ -7,9 +7,10 @@
 //!   (every [`crate::indexes::FOLLOW_INTERVAL`]);
 //! - **expire**: expires quiet requests, purges old idempotency keys,
 //!   clears residents' enquiries past their time, and forgets idle clients
-//!   of the public rate limits (every `expiry_interval`).
-//!
-//! Check-ins (after an introduction) are the next job here.
+//!   of the public rate limits (every `expiry_interval`);
+//! - **check-ins**: opens every check-in that fell due and sends those left
+//!   unanswered for 14 days to the brokers (every [`CHECK_IN_INTERVAL`], so
+//!   that each opens within 10 s of falling due).
 
 use std::fmt::Display;
 use std::future::Future;
@@ -19,6 +20,9 @@ use std::time::Duration;
 use crate::errors::ApiError;
 use crate::indexes::FOLLOW_INTERVAL;
 use crate::state::AppState;
+
+/// How often the check-ins job runs.
+pub const CHECK_IN_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Runs `job` every `interval` on its own task until the process ends.
 pub fn spawn_every<Job, Run, Error>(name: &'static str, interval: Duration, mut job: Job)
@@ -50,6 +54,11 @@ pub fn start(state: &Arc<AppState>, expiry_interval: Duration) {
     spawn_every("expire", expiry_interval, move || {
         let state = expiring.clone();
         async move { expire(&state).await.map(|_| ()) }
+    });
+    let checking = state.clone();
+    spawn_every("check-ins", CHECK_IN_INTERVAL, move || {
+        let state = checking.clone();
+        async move { state.check_ins().advance().await.map(|_| ()) }
     });
 }
 

@@ -12,6 +12,7 @@
 //!   route pattern rather than the path or query, and auth failures log the
 //!   reason only ([`telemetry`], [`auth`]).
 
+pub mod aftercare;
 pub mod auth;
 pub mod blocks;
 pub mod body;
@@ -22,6 +23,7 @@ pub mod demo;
 pub mod embed;
 pub mod errors;
 pub mod exclusions;
+pub mod html;
 pub mod idempotency;
 pub mod indexes;
 pub mod input;

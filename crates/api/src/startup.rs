@@ -72,6 +72,13 @@ impl AppHandle {
         crate::jobs::lapse_enquiries(&self.state).await
     }
 
+    /// Runs the check-ins job once, now (it also runs on its own every
+    /// [`crate::jobs::CHECK_IN_INTERVAL`]): opens those due, and sends
+    /// those unanswered for 14 days to the brokers.
+    pub async fn advance_check_ins(&self) -> Result<friends_store::CheckInsAdvanced, crate::errors::ApiError> {
+        self.state.check_ins().advance().await
+    }
+
     /// The application's clock.
     pub fn clock(&self) -> &Clock {
         &self.state.clock
@@ -87,8 +94,13 @@ impl Application {
         std::fs::create_dir_all(&settings.data_dir)?;
         let verifier = web::Data::new(TokenVerifier::from_settings(&settings.jwt)?);
         let reference = Arc::new(Reference::load()?);
-        let store = Store::connect(&settings.database_url()).await?;
+        let store =
+            Store::connect(&settings.database_url()).await?.with_check_in_schedule(settings.check_in_after.clone());
         store.migrate().await?;
+        let scheduled = store.schedule_missing_check_ins(settings.clock.now()).await?;
+        if scheduled > 0 {
+            tracing::info!(scheduled, "first check-ins scheduled for members introduced before check-ins");
+        }
         if let Some(count) = settings.demo_people {
             crate::demo::seed_if_empty(&store, &reference, count, crate::demo::DEFAULT_SEED).await?;
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use friends_store::Store;
 
+use crate::aftercare::{Agreements, CheckIns};
 use crate::blocks::Blocks;
 use crate::clock::Clock;
 use crate::config::IntroductionSettings;
@@ -61,6 +62,16 @@ impl AppState {
             limits: self.introduction_settings.limits(),
             now: self.clock.now(),
         }
+    }
+
+    /// The check-ins service, at this moment.
+    pub fn check_ins(&self) -> CheckIns<'_> {
+        CheckIns { store: &self.store, indexes: &self.indexes, now: self.clock.now() }
+    }
+
+    /// The pooling agreements service, at this moment.
+    pub fn agreements(&self) -> Agreements<'_> {
+        Agreements { store: &self.store, now: self.clock.now() }
     }
 
     /// The blocks service, at this moment.

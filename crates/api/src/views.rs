@@ -80,4 +80,8 @@ pub struct ExportView<'a> {
     /// Safeguarding reports the person raised (reports about a person are
     /// for brokers only).
     pub reports: Vec<crate::reports::ReportView>,
+    /// The person's check-ins that fell due, with their answers.
+    pub check_ins: Vec<crate::aftercare::CheckInView>,
+    /// The pooling agreements of the introductions they are in now.
+    pub agreements: Vec<crate::aftercare::AgreementView>,
 }

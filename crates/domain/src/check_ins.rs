@@ -7,8 +7,8 @@
 //! run in seconds). After the last, check-ins go on at the last one's
 //! distance ("then every 182 days") for as long as the person is a member.
 //!
-//! Groundwork for issue 13: the store, the job that opens check-ins and the
-//! routes build on these rules.
+//! The store keeps each member's check-ins; the API's job opens them on
+//! time and the routes answer them, on these rules.
 
 use chrono::Duration;
 
@@ -145,6 +145,68 @@ impl Answer {
     /// Whether the answer goes to the queue of the person's area's brokers.
     pub fn tells_brokers(self) -> bool {
         self == Self::NotWell
+    }
+}
+
+impl Answer {
+    /// Every answer, in the order they are offered.
+    pub const ALL: [Self; 4] = [Self::GoingWell, Self::Mixed, Self::NotWell, Self::WantToStop];
+
+    /// The stored (and JSON) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GoingWell => "going_well",
+            Self::Mixed => "mixed",
+            Self::NotWell => "not_well",
+            Self::WantToStop => "want_to_stop",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|answer| answer.as_str() == value)
+    }
+}
+
+/// Where one check-in stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckInStatus {
+    /// The member's next one, not yet due: kept by the store, never shown.
+    Scheduled,
+    /// Due: waiting for the person's answer.
+    Due,
+    /// Answered.
+    Answered,
+    /// Unanswered 14 days after falling due (the brokers were told); it
+    /// can still be answered.
+    Missed,
+    /// The person left before answering.
+    Closed,
+}
+
+impl CheckInStatus {
+    /// The stored (and JSON) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Due => "due",
+            Self::Answered => "answered",
+            Self::Missed => "missed",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Scheduled, Self::Due, Self::Answered, Self::Missed, Self::Closed]
+            .into_iter()
+            .find(|status| status.as_str() == value)
+    }
+
+    /// Whether the person may answer it now.
+    pub fn answerable(self) -> bool {
+        matches!(self, Self::Due | Self::Missed)
     }
 }
 

@@ -22,6 +22,8 @@ pub enum FieldCode {
     InvalidText,
     /// Text without a letter.
     NoLetter,
+    /// Someone who is not a current member of the introduction.
+    NotAMember,
     /// A number outside its range.
     OutOfRange,
     /// Missing or empty.
@@ -55,6 +57,7 @@ impl FieldCode {
         Self::InvalidPhone,
         Self::InvalidText,
         Self::NoLetter,
+        Self::NotAMember,
         Self::OutOfRange,
         Self::Required,
         Self::SamePerson,
@@ -78,6 +81,7 @@ impl FieldCode {
             Self::InvalidPhone => "invalid_phone",
             Self::InvalidText => "invalid_text",
             Self::NoLetter => "no_letter",
+            Self::NotAMember => "not_a_member",
             Self::OutOfRange => "out_of_range",
             Self::Required => "required",
             Self::SamePerson => "same_person",

@@ -24,6 +24,7 @@
 //! assert_eq!(district.authority_code, "E09000027");
 //! ```
 
+pub mod agreement;
 pub mod areas;
 pub mod bands;
 pub mod check_ins;
@@ -34,6 +35,7 @@ pub mod money;
 pub mod objects;
 pub mod person;
 pub mod policy;
+pub mod suppression;
 pub mod taxonomy;
 pub mod text;
 

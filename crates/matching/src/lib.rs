@@ -31,6 +31,7 @@ mod score;
 pub use codebook::Codebook;
 pub use districts::DistrictTable;
 pub use population::cards::Card;
+pub use population::demand::Looking;
 pub use population::groups::{
     GROUP_WORK_BUDGET, GroupAnswer, GroupCard, GroupQuery, GroupSuggestion, MAX_GROUP_SIZE, MIN_GROUP_SIZE, NoGroups,
 };

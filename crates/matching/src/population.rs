@@ -15,6 +15,7 @@
 //! `reciprocal_between`).
 
 pub(crate) mod cards;
+pub(crate) mod demand;
 pub(crate) mod groups;
 pub(crate) mod public;
 

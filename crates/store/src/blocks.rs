@@ -70,7 +70,8 @@ impl Store {
         };
         blocks::Entity::insert(row).exec_without_returning(&transaction).await?;
         change_log::append(&transaction, ChangedEntity::Block, id, Operation::Created, now).await?;
-        crate::introductions::transitions::leave_all(&transaction, blocker, Some(blocked), actor, now).await?;
+        crate::introductions::transitions::leave_all(&transaction, blocker, Some(blocked), actor, &self.check_ins, now)
+            .await?;
         transaction.commit().await?;
         Ok(StoredBlock { id, blocker, blocked, created_at: now, removed_at: None })
     }

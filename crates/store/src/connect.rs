@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use friends_domain::check_ins::CheckInSchedule;
 use friends_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -66,7 +67,7 @@ impl Store {
             }
         }
         let db = Database::connect(options).await?;
-        let store = Self { db, backend };
+        let store = Self { db, backend, check_ins: CheckInSchedule::default() };
         if backend == Backend::Sqlite {
             store.check_sqlite_settings().await?;
         }

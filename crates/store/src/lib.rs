@@ -17,8 +17,10 @@
 //! - erasing a person leaves none of their text in the SQLite files (the
 //!   database and its WAL) once [`Store::erase_person`] returns.
 
+mod agreements;
 mod blocks;
 mod change_log;
+mod check_ins;
 mod connect;
 mod embed_keys;
 mod enquiries;
@@ -29,8 +31,10 @@ mod introductions;
 mod people;
 mod reports;
 
+pub use agreements::{AgreementChange, StoredAgreement, current_members, editable as agreement_editable};
 pub use blocks::StoredBlock;
 pub use change_log::{Change, ChangeRecord, ChangedEntity, Operation};
+pub use check_ins::{AnswerRefusal, Answered, CheckInAnswer, CheckInsAdvanced, StoredCheckIn};
 pub use connect::Backend;
 pub use embed_keys::{NewEmbedKey, StoredEmbedKey};
 pub use enquiries::{NewEnquiry, StoredEnquiry};
@@ -46,6 +50,7 @@ pub use people::StoredPerson;
 pub use reports::StoredReport;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use friends_domain::check_ins::CheckInSchedule;
 use sea_orm::DatabaseConnection;
 
 /// The database, opened and migrated.
@@ -53,12 +58,26 @@ use sea_orm::DatabaseConnection;
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    /// When members' check-ins fall due (`FRIENDS_CHECK_IN_AFTER`).
+    check_ins: CheckInSchedule,
 }
 
 impl Store {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The same store, scheduling check-ins on `schedule` (the default is
+    /// [`friends_domain::check_ins::DEFAULT_CHECK_IN_AFTER`]).
+    pub fn with_check_in_schedule(mut self, schedule: CheckInSchedule) -> Self {
+        self.check_ins = schedule;
+        self
+    }
+
+    /// When members' check-ins fall due.
+    pub fn check_in_schedule(&self) -> &CheckInSchedule {
+        &self.check_ins
     }
 }
 

@@ -158,8 +158,10 @@ impl Store {
         }
         // Anybody can leave at any moment: their requests end with them, and
         // the text about them goes; the event skeleton stays.
-        crate::introductions::transitions::leave_all(&transaction, id, None, actor, now).await?;
+        crate::introductions::transitions::leave_all(&transaction, id, None, actor, &self.check_ins, now).await?;
         crate::introductions::erasure::redact_person(&transaction, id, now).await?;
+        crate::check_ins::erase_person(&transaction, id).await?;
+        crate::agreements::erase_person(&transaction, id, now).await?;
         // Who they blocked, and who blocked them, is about them too.
         crate::entities::blocks::Entity::delete_many()
             .filter(

@@ -342,7 +342,23 @@ pub fn refused(refusal: Refusal, rule: Rule) -> ApiError {
     let Refusal::Forbidden(reason) = refusal else { return ApiError::NotFound };
     let (code, detail) = match (reason, rule) {
         (Forbidden::BrokerOnly, Rule::BrokerQueue) => (ErrorCode::BrokerOnly, "The queue is for brokers."),
+        (Forbidden::BrokerOnly, Rule::Insights) => (ErrorCode::BrokerOnly, "Insights are for brokers."),
         (Forbidden::BrokerOnly, _) => (ErrorCode::BrokerOnly, "Only a broker for the area can review a request."),
+        (Forbidden::ConsentMustBePersonal, Rule::AnswerCheckIn) => {
+            (ErrorCode::ConsentMustBePersonal, "Only the person themselves can answer a check-in.")
+        }
+        (Forbidden::ConsentMustBePersonal, Rule::Agreement(_)) => {
+            (ErrorCode::ConsentMustBePersonal, "Each person confirms the agreement themselves.")
+        }
+        (Forbidden::MembersOnly, Rule::Agreement(_)) => {
+            (ErrorCode::PartiesOnly, "Only the people in it, or their supporters, can change the agreement.")
+        }
+        (Forbidden::RoleNotAllowed, Rule::CheckIns) => {
+            (ErrorCode::RoleNotAllowed, "Check-ins are for the person, their supporters and their area's brokers.")
+        }
+        (Forbidden::OutsideAuthority, Rule::Insights) => {
+            (ErrorCode::OutsideAuthority, "Brokers see the insights of the authorities they cover.")
+        }
         (Forbidden::ConsentMustBePersonal, Rule::ManageProfile | Rule::CreateProfile) => {
             (ErrorCode::ConsentMustBePersonal, "Only the person themselves can turn a public listing on.")
         }

@@ -1,5 +1,6 @@
-//! The broker queue: requests waiting for review, open reports and open
-//! residents' enquiries, oldest first, with how long each has waited.
+//! The broker queue: requests waiting for review, open reports, open
+//! residents' enquiries and check-ins that need a broker, oldest first, with
+//! how long each has waited.
 
 use friends_domain::policy::{self, Perspective, Rule};
 use friends_store::QueueItem;
@@ -46,6 +47,16 @@ pub enum QueueItemView {
         #[serde(flatten)]
         enquiry: crate::embed::enquiries::EnquiryView,
     },
+    /// A check-in answered `not_well`, or unanswered for 14 days.
+    CheckIn {
+        /// How long it has waited, in seconds.
+        waiting_seconds: i64,
+        /// The same in words.
+        waiting: String,
+        /// The check-in, with the person's note.
+        #[serde(flatten)]
+        check_in: crate::aftercare::CheckInQueueView,
+    },
 }
 
 impl Introductions<'_> {
@@ -75,6 +86,11 @@ impl Introductions<'_> {
                     waiting_seconds,
                     waiting,
                     enquiry: crate::embed::enquiries::EnquiryView::of(enquiry),
+                },
+                QueueItem::CheckIn(check_in) => QueueItemView::CheckIn {
+                    waiting_seconds,
+                    waiting,
+                    check_in: crate::aftercare::CheckInQueueView::of(check_in),
                 },
             });
         }

@@ -21,6 +21,7 @@
 //! - **assets**: the embed widget's script and demo page, for anyone, with
 //!   a strict Content-Security-Policy.
 
+mod aftercare;
 mod blocks;
 mod embed;
 mod health;
@@ -33,7 +34,7 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, Handler, Resource, Responder, web};
 
-use friends_domain::policy::{Command, Rule};
+use friends_domain::policy::{AgreementCommand, Command, Rule};
 
 use crate::errors::method_not_allowed;
 use crate::telemetry::catch_panics;
@@ -155,6 +156,13 @@ fn api_resources() -> Vec<ApiResource> {
             Rule::ManageProfile,
             people::group_suggestions,
         ),
+        ApiResource::new(Private, "/v1/people/{id}/check-ins").on(Method::GET, Rule::CheckIns, aftercare::list),
+        ApiResource::new(Private, "/v1/check-ins/{id}").on(Method::POST, Rule::AnswerCheckIn, aftercare::answer),
+        ApiResource::new(Private, "/v1/check-ins/{id}/resolve").on(
+            Method::POST,
+            Rule::ResolveCheckIn,
+            aftercare::resolve,
+        ),
         ApiResource::new(Private, "/v1/search").on(Method::GET, Rule::Search, search::search),
         ApiResource::new(Private, "/v1/blocks").on(Method::POST, Rule::ActFor, blocks::create),
         ApiResource::new(Private, "/v1/blocks/{id}").on(Method::DELETE, Rule::ActFor, blocks::remove),
@@ -191,6 +199,14 @@ fn api_resources() -> Vec<ApiResource> {
             Method::POST,
             Rule::Introduction(Command::Leave),
             introductions::end,
+        ),
+        ApiResource::new(Private, "/v1/introductions/{id}/agreement")
+            .on(Method::GET, Rule::Agreement(AgreementCommand::Read), aftercare::read_agreement)
+            .on(Method::PATCH, Rule::Agreement(AgreementCommand::Edit), aftercare::edit_agreement),
+        ApiResource::new(Private, "/v1/introductions/{id}/agreement/confirm").on(
+            Method::POST,
+            Rule::Agreement(AgreementCommand::Confirm),
+            aftercare::confirm_agreement,
         ),
         ApiResource::new(Private, "/v1/broker/queue").on(Method::GET, Rule::BrokerQueue, introductions::queue),
         ApiResource::new(Private, "/v1/reports").on(Method::POST, Rule::Report, introductions::report),

@@ -76,6 +76,8 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<Uu
     let (person, changes) = state.people().export(&caller, *id).await?;
     let introductions = state.introductions().export(&caller, person.id).await?;
     let reports = state.store.reports_by(person.id).await?.iter().map(crate::reports::ReportView::of).collect();
+    let check_ins = state.check_ins().export(person.id).await?;
+    let agreements = state.agreements().export(person.id).await?;
     let now = state.clock.now();
     Ok(HttpResponse::Ok().json(ExportView {
         exported_at: now,
@@ -83,6 +85,8 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<Uu
         changes,
         introductions,
         reports,
+        check_ins,
+        agreements,
     }))
 }
 

@@ -14,13 +14,16 @@
 //!   or reports for anyone, and never sees contact details.
 //!
 //! The introduction rules (relations, perspectives, commands, what each
-//! side reads) are in [`introductions`], and the caller and refusal types in
-//! `actor.rs`; both are re-exported here.
+//! side reads) are in `introductions.rs`, what follows an introduction
+//! (check-ins, the agreement, insights) in `aftercare.rs`, and the caller
+//! and refusal types in `actor.rs`; all are re-exported here.
 
 mod actor;
+mod aftercare;
 mod introductions;
 
 pub use actor::*;
+pub use aftercare::*;
 pub use introductions::*;
 use uuid::Uuid;
 
@@ -62,6 +65,16 @@ pub enum Rule {
     EmbedKey,
     /// [`resolve_enquiry`].
     ResolveEnquiry,
+    /// [`read_check_ins`].
+    CheckIns,
+    /// [`answer_check_in`].
+    AnswerCheckIn,
+    /// [`resolve_check_in`].
+    ResolveCheckIn,
+    /// [`agreement`]: the pooling agreement.
+    Agreement(AgreementCommand),
+    /// [`insights`].
+    Insights,
 }
 
 /// [`Rule::ManageProfile`]: the caller may manage `person` (in

@@ -20,6 +20,7 @@ pub struct Model {
     pub closed_by_member: Option<i16>,
     pub approved_at: Option<DateTimeUtc>,
     pub declined_at: Option<DateTimeUtc>,
+    pub introduced_at: Option<DateTimeUtc>,
     pub last_action_at: DateTimeUtc,
     pub redacted: bool,
     pub created_at: DateTimeUtc,

@@ -1,8 +1,10 @@
 //! sea-orm entities: one module per table. Private to the store; the rest of
 //! the service sees domain types only.
 
+pub mod agreements;
 pub mod blocks;
 pub mod change_log;
+pub mod check_ins;
 pub mod embed_keys;
 pub mod enquiries;
 pub mod event_notes;

@@ -30,6 +30,7 @@ pub(crate) async fn move_authority(
         .filter(reports::Column::Status.eq(OPEN))
         .exec(transaction)
         .await?;
+    crate::check_ins::move_authority(transaction, person, authority).await?;
     Ok(())
 }
 

@@ -53,16 +53,16 @@ pub(super) fn action_name(action: Action) -> &'static str {
 }
 
 /// What one event records, before it has a position.
-pub(super) struct NewEvent<'a> {
-    pub(super) action: &'a str,
-    pub(super) actor: &'a EventActor,
-    pub(super) from: Option<IntroductionStatus>,
-    pub(super) to: IntroductionStatus,
-    pub(super) note: Option<String>,
-    pub(super) supported_by: Option<String>,
+pub(crate) struct NewEvent<'a> {
+    pub(crate) action: &'a str,
+    pub(crate) actor: &'a EventActor,
+    pub(crate) from: Option<IntroductionStatus>,
+    pub(crate) to: IntroductionStatus,
+    pub(crate) note: Option<String>,
+    pub(crate) supported_by: Option<String>,
 }
 
-pub(super) async fn append_event(
+pub(crate) async fn append_event(
     transaction: &impl ConnectionTrait,
     introduction_id: Uuid,
     event: NewEvent<'_>,

@@ -95,6 +95,8 @@ pub struct StoredIntroduction {
     pub approved_at: Option<DateTime<Utc>>,
     /// When it was declined.
     pub declined_at: Option<DateTime<Utc>>,
+    /// When every member had said yes (it became `introduced`).
+    pub introduced_at: Option<DateTime<Utc>>,
     /// When anyone last acted (expiry counts from here).
     pub last_action_at: DateTime<Utc>,
     /// Whether a member's erasure cleared its text.
@@ -317,6 +319,7 @@ fn from_rows(
         closed_by: row.closed_by_member.map(member_place).transpose()?,
         approved_at: row.approved_at,
         declined_at: row.declined_at,
+        introduced_at: row.introduced_at,
         last_action_at: row.last_action_at,
         redacted: row.redacted,
         created_at: row.created_at,

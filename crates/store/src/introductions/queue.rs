@@ -1,5 +1,6 @@
-//! The broker queue: requests waiting for review, open reports and open
-//! residents' enquiries in the broker's authorities, oldest first.
+//! The broker queue: requests waiting for review, open reports, open
+//! residents' enquiries and check-ins that need a broker (`not_well`, or
+//! unanswered for 14 days) in the broker's authorities, oldest first.
 
 use chrono::{DateTime, Utc};
 use friends_domain::introduction::IntroductionStatus;
@@ -7,8 +8,9 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use uuid::Uuid;
 
 use super::{StoredIntroduction, in_authorities, with_members};
+use crate::check_ins::{ATTENTION_OPEN, StoredCheckIn, check_in_from_row};
 use crate::enquiries::{OPEN as ENQUIRY_OPEN, StoredEnquiry, enquiry_from_row};
-use crate::entities::{enquiries, introductions, reports};
+use crate::entities::{check_ins, enquiries, introductions, reports};
 use crate::reports::{OPEN, StoredReport, report_from_row};
 use crate::{Store, StoreError};
 
@@ -21,6 +23,8 @@ pub enum QueueItem {
     Report(StoredReport),
     /// An open enquiry from a resident (the council embed).
     Enquiry(StoredEnquiry),
+    /// A check-in answered `not_well`, or left unanswered for 14 days.
+    CheckIn(StoredCheckIn),
 }
 
 impl QueueItem {
@@ -30,6 +34,7 @@ impl QueueItem {
             Self::Introduction(introduction) => (introduction.created_at, introduction.id),
             Self::Report(report) => (report.created_at, report.id),
             Self::Enquiry(enquiry) => (enquiry.created_at, enquiry.id),
+            Self::CheckIn(check_in) => (check_in.flagged_at.unwrap_or(check_in.due_at), check_in.id),
         }
     }
 }
@@ -52,7 +57,14 @@ impl Store {
         let mut open_enquiries = enquiries::Entity::find()
             .filter(enquiries::Column::Status.eq(ENQUIRY_OPEN))
             .filter(enquiries::Column::Authority.is_in(authorities.iter().cloned()));
+        let mut check_ins_open = check_ins::Entity::find()
+            .filter(check_ins::Column::Attention.eq(ATTENTION_OPEN))
+            .filter(check_ins::Column::Authority.is_in(authorities.iter().cloned()));
         if let Some((created_at, id)) = after {
+            check_ins_open =
+                check_ins_open.filter(Condition::any().add(check_ins::Column::FlaggedAt.gt(created_at)).add(
+                    Condition::all().add(check_ins::Column::FlaggedAt.eq(created_at)).add(check_ins::Column::Id.gt(id)),
+                ));
             open_enquiries =
                 open_enquiries.filter(Condition::any().add(enquiries::Column::CreatedAt.gt(created_at)).add(
                     Condition::all().add(enquiries::Column::CreatedAt.eq(created_at)).add(enquiries::Column::Id.gt(id)),
@@ -87,7 +99,16 @@ impl Store {
             .limit(limit)
             .all(&self.db)
             .await?;
+        let check_ins_open = check_ins_open
+            .order_by_asc(check_ins::Column::FlaggedAt)
+            .order_by_asc(check_ins::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
         let mut items = Vec::with_capacity(requests.len() + open_reports.len() + open_enquiries.len());
+        for row in check_ins_open {
+            items.push(QueueItem::CheckIn(check_in_from_row(row)?));
+        }
         items.extend(with_members(&self.db, requests).await?.into_iter().map(QueueItem::Introduction));
         items.extend(open_reports.into_iter().map(|row| QueueItem::Report(report_from_row(row))));
         for row in open_enquiries {

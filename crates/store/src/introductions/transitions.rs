@@ -4,7 +4,8 @@
 //! leaving every introduction at once (blocks and erasure).
 
 use chrono::{DateTime, Duration, Utc};
-use friends_domain::introduction::{Action, InvalidTransition, Member, apply, leaving_action};
+use friends_domain::check_ins::CheckInSchedule;
+use friends_domain::introduction::{Action, IntroductionStatus, InvalidTransition, Member, apply, leaving_action};
 use friends_domain::policy::Consent;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -19,11 +20,15 @@ use crate::change_log::{self, ChangedEntity, Operation};
 use crate::entities::{introduction_members, introductions};
 use crate::{Store, StoreError, stored_precision};
 
-/// Applies `decision` to `current` inside `transaction`.
-pub(super) async fn transition(
+/// Applies `decision` to `current` inside `transaction`. Becoming
+/// `introduced` schedules every member's first check-in on `schedule`; a
+/// member leaving (or the introduction ending) closes their check-ins and
+/// returns the pooling agreement to `draft` without them.
+pub(crate) async fn transition(
     transaction: &impl ConnectionTrait,
     current: &StoredIntroduction,
     decision: Decision,
+    schedule: &CheckInSchedule,
     now: DateTime<Utc>,
 ) -> Result<Result<(StoredIntroduction, StoredEvent), InvalidTransition>, StoreError> {
     let (next_state, step) = match apply(current.state()?, decision.action, now) {
@@ -56,12 +61,17 @@ pub(super) async fn transition(
     if next.status.is_final() {
         next.closed_by = decision.action.member();
     }
+    let introduced = IntroductionStatus::Introduced;
+    if next.status == introduced && current.status != introduced {
+        next.introduced_at = Some(now);
+    }
     let result = introductions::Entity::update_many()
         .col_expr(introductions::Column::Version, Expr::value(next.version))
         .col_expr(introductions::Column::Status, Expr::value(next.status.as_str()))
         .col_expr(introductions::Column::ClosedByMember, Expr::value(next.closed_by.map(place_value)))
         .col_expr(introductions::Column::ApprovedAt, Expr::value(next.approved_at))
         .col_expr(introductions::Column::DeclinedAt, Expr::value(next.declined_at))
+        .col_expr(introductions::Column::IntroducedAt, Expr::value(next.introduced_at))
         .col_expr(introductions::Column::LastActionAt, Expr::value(next.last_action_at))
         .col_expr(introductions::Column::UpdatedAt, Expr::value(now))
         .filter(introductions::Column::Id.eq(current.id))
@@ -86,6 +96,24 @@ pub(super) async fn transition(
             .exec(transaction)
             .await?;
     }
+    if next.status == introduced && current.status != introduced {
+        crate::check_ins::schedule_first(transaction, &next, schedule, now).await?;
+    }
+    if current.status == introduced {
+        // Who is no longer a current member: those who left now, or
+        // everyone once it ended.
+        let gone: Vec<Uuid> = current
+            .members
+            .iter()
+            .zip(&next.members)
+            .filter(|(before, after)| {
+                before.left_at.is_none() && (after.left_at.is_some() || next.status != introduced)
+            })
+            .map(|(before, _)| before.person)
+            .collect();
+        crate::check_ins::close_for(transaction, current.id, &gone).await?;
+        crate::agreements::members_changed(transaction, current.id, &gone, now).await?;
+    }
     let event = NewEvent {
         action: action_name(decision.action),
         actor: &decision.actor,
@@ -108,6 +136,7 @@ pub(crate) async fn leave_all(
     person: Uuid,
     other: Option<Uuid>,
     actor: &EventActor,
+    schedule: &CheckInSchedule,
     now: DateTime<Utc>,
 ) -> Result<Vec<Uuid>, StoreError> {
     let condition = match other {
@@ -133,7 +162,7 @@ pub(crate) async fn leave_all(
             note: None,
             supported_by: None,
         };
-        if transition(transaction, &current, decision, now).await?.is_ok() {
+        if transition(transaction, &current, decision, schedule, now).await?.is_ok() {
             changed.push(current.id);
         }
     }
@@ -161,7 +190,7 @@ impl Store {
             Ok(decision) => decision,
             Err(refusal) => return Ok(Err(Refused::Rule(refusal))),
         };
-        match transition(&transaction, &current, decision, now).await? {
+        match transition(&transaction, &current, decision, &self.check_ins, now).await? {
             Ok(done) => {
                 transaction.commit().await?;
                 Ok(Ok(done))
@@ -188,7 +217,7 @@ impl Store {
         for current in with_members(&transaction, rows).await? {
             let decision =
                 Decision { action: Action::Expire, actor: EventActor::system(), note: None, supported_by: None };
-            if transition(&transaction, &current, decision, now).await?.is_ok() {
+            if transition(&transaction, &current, decision, &self.check_ins, now).await?.is_ok() {
                 expired.push(current.id);
             }
         }

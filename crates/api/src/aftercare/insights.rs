@@ -1,0 +1,1 @@
+//! Outcomes for brokers (DESIGN §5): built next.
