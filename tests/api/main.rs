@@ -26,6 +26,7 @@ mod groups;
 mod hostile;
 mod hygiene;
 mod idempotency;
+mod insights;
 mod introductions;
 mod migration;
 mod nodes;

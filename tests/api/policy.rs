@@ -72,7 +72,7 @@ const ADMINS: [u16; 9] = [403, 403, 403, 403, 403, 403, 200, 403, 401];
 /// The embed key is the caller: no bearer token opens a public route.
 const EMBED_KEY_ONLY: [u16; 9] = [401; 9];
 
-const TABLE: [Row; 40] = [
+const TABLE: [Row; 41] = [
     row("GET", "/healthz", Rule::Open, ALL_200),
     row("GET", "/readyz", Rule::Open, ALL_200),
     row("GET", "/v1/taxonomy", Rule::AnyCaller, ALL_200),
@@ -126,6 +126,8 @@ const TABLE: [Row; 40] = [
         [200, 403, 200, 403, 403, 404, 403, 404, 401],
     ),
     row("GET", "/v1/broker/queue", Rule::BrokerQueue, [403, 403, 403, 403, 200, 200, 403, 403, 401]),
+    // Insights of Ada's authority: its brokers, and admins.
+    row("GET", "/v1/broker/insights", Rule::Insights, [403, 403, 403, 403, 200, 403, 200, 403, 401]),
     // A report is raised for Ada by whoever manages her; never by an admin.
     row("POST", "/v1/reports", Rule::Report, [201, 201, 404, 404, 201, 404, 403, 404, 401]),
     row("POST", "/v1/reports/{id}/resolve", Rule::ResolveReport, [404, 404, 404, 404, 200, 404, 404, 404, 401]),
@@ -334,6 +336,7 @@ async fn exercise(world: &World, row: &Row, caller: Caller) -> u16 {
             format!("/v1/check-ins/{id}/resolve")
         }
         (_, "/v1/broker/queue") => row.path.to_owned(),
+        (_, "/v1/broker/insights") => format!("/v1/broker/insights?authority={RICHMOND}"),
         (_, "/v1/reports") => {
             body = Some(json!({"reporter": ada, "about": bea, "reason": "Asked me for money."}));
             row.path.to_owned()

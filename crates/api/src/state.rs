@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use friends_store::Store;
 
-use crate::aftercare::{Agreements, CheckIns};
+use crate::aftercare::{Agreements, CheckIns, Insights};
 use crate::blocks::Blocks;
 use crate::clock::Clock;
 use crate::config::IntroductionSettings;
@@ -72,6 +72,16 @@ impl AppState {
     /// The pooling agreements service, at this moment.
     pub fn agreements(&self) -> Agreements<'_> {
         Agreements { store: &self.store, now: self.clock.now() }
+    }
+
+    /// The brokers' insights, at this moment.
+    pub fn insights(&self) -> Insights<'_> {
+        Insights {
+            store: &self.store,
+            indexes: self.indexes.clone(),
+            reference: &self.reference,
+            now: self.clock.now(),
+        }
     }
 
     /// The blocks service, at this moment.

@@ -491,6 +491,27 @@ impl Store {
         check_in_from_row(row)
     }
 
+    /// What became of every check-in that fell due for people now in
+    /// `authority` (the brokers' insights): status and answer only.
+    pub async fn check_in_outcomes(&self, authority: &str) -> Result<Vec<(CheckInStatus, Option<Answer>)>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = check_ins::Entity::find()
+            .select_only()
+            .column(check_ins::Column::Status)
+            .column(check_ins::Column::Answer)
+            .filter(check_ins::Column::Authority.eq(authority))
+            .filter(check_ins::Column::Status.ne(CheckInStatus::Scheduled.as_str()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|(status, answer)| {
+                let status = CheckInStatus::parse(&status).ok_or_else(|| corrupt("status"))?;
+                let answer = answer.as_deref().map(|answer| Answer::parse(answer).ok_or_else(|| corrupt("answer")));
+                Ok((status, answer.transpose()?))
+            })
+            .collect()
+    }
+
     /// Every check-in of `person` that fell due (their export).
     pub async fn check_ins_of(&self, person: Uuid) -> Result<Vec<StoredCheckIn>, StoreError> {
         let rows = check_ins::Entity::find()

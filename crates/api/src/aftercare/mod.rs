@@ -7,7 +7,10 @@ pub mod agreement;
 mod agreement_page;
 pub mod check_ins;
 pub mod insights;
+mod insights_page;
 
 pub use agreement::{AgreementView, Agreements};
 pub use agreement_page::agreement_page;
 pub use check_ins::{CheckInQueueView, CheckInView, CheckIns};
+pub use insights::{Insights, InsightsView};
+pub use insights_page::insights_page;

@@ -95,6 +95,20 @@ pub async fn edit_agreement(
     Ok(agreement_response(state.agreements().edit(&caller, *id, precondition, body.into_inner()).await?))
 }
 
+/// `GET /v1/broker/insights?authority=`: JSON, or a page of charts.
+pub async fn insights(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<crate::aftercare::insights::InsightsQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let view = state.insights().report(&caller, query.into_inner()).await?;
+    if crate::html::wants_html(&request) {
+        return Ok(crate::aftercare::insights_page(&view));
+    }
+    Ok(HttpResponse::Ok().insert_header((header::VARY, "Accept")).json(view))
+}
+
 /// `POST /v1/introductions/{id}/agreement/confirm`.
 pub async fn confirm_agreement(
     state: web::Data<AppState>,

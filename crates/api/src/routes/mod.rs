@@ -209,6 +209,7 @@ fn api_resources() -> Vec<ApiResource> {
             aftercare::confirm_agreement,
         ),
         ApiResource::new(Private, "/v1/broker/queue").on(Method::GET, Rule::BrokerQueue, introductions::queue),
+        ApiResource::new(Private, "/v1/broker/insights").on(Method::GET, Rule::Insights, aftercare::insights),
         ApiResource::new(Private, "/v1/reports").on(Method::POST, Rule::Report, introductions::report),
         ApiResource::new(Private, "/v1/reports/{id}/resolve").on(
             Method::POST,

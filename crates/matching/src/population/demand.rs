@@ -42,9 +42,4 @@ impl Population {
         }
         found
     }
-
-    /// The label of interest `id` (for a broker's page).
-    pub fn interest_label(&self, id: &str) -> Option<&str> {
-        self.codebook.interests.index(id).map(|index| self.codebook.interests.label(index))
-    }
 }
