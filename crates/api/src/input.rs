@@ -4,6 +4,9 @@ use friends_domain::text::check_text;
 
 use crate::errors::ApiError;
 
+/// Longest `supported_by` (who helped someone answer), in characters.
+pub const SUPPORTED_BY_MAX_CHARS: usize = 100;
+
 /// Optional free text: trimmed, checked, and `None` when empty.
 pub(crate) fn optional_text(
     field: &str,

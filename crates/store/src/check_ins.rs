@@ -1,23 +1,23 @@
 //! Check-ins after an introduction (DESIGN §5): each current member of an
 //! introduced pair or group has one `scheduled` check-in waiting, written in
-//! the same transaction that introduced them. The API's job opens it when it
+//! the same transaction that introduced them (`check_in_rows`). The API's job opens it when it
 //! falls due ([`Store::advance_check_ins`]), which schedules the next, and
 //! marks one `missed` (for the brokers' queue) 14 days after it fell due
 //! without an answer. Leaving, in the transaction that records it, deletes
-//! the scheduled one and closes any still open ([`close_for`]).
+//! the scheduled one and closes any still open (`check_in_rows::close_for`).
 //!
 //! Only the person answers ([`Store::answer_check_in`]); `want_to_stop`
 //! ends their part of the introduction in the same transaction, as `/end`
 //! would, so that the answer and the leaving are one step.
 
 use chrono::{DateTime, Utc};
-use friends_domain::check_ins::{Answer, CheckInSchedule, CheckInStatus, unanswered_after};
+use friends_domain::check_ins::{Answer, CheckInStatus, unanswered_after};
 use friends_domain::introduction::{IntroductionStatus, leaving_action};
-use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use crate::check_in_rows::{number_of, schedule_one};
 use crate::entities::{check_ins, introductions};
 use crate::introductions::transitions::transition;
 use crate::introductions::{Decision, EventActor, StoredIntroduction, load};
@@ -125,89 +125,8 @@ pub(crate) fn check_in_from_row(row: check_ins::Model) -> Result<StoredCheckIn, 
     })
 }
 
-fn number_of(index: usize) -> i32 {
-    i32::try_from(index).unwrap_or(i32::MAX)
-}
-
 fn index_of(number: i32) -> usize {
     usize::try_from(number).unwrap_or(0)
-}
-
-/// Schedules check-in `number` of `person` in `introduction` (introduced
-/// at `introduced_at`).
-async fn schedule_one(
-    transaction: &impl ConnectionTrait,
-    introduction: Uuid,
-    person: Uuid,
-    authority: &str,
-    number: usize,
-    due_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let row = check_ins::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        introduction_id: Set(introduction),
-        person_id: Set(person),
-        authority: Set(authority.to_owned()),
-        number: Set(number_of(number)),
-        due_at: Set(stored_precision(due_at)),
-        status: Set(CheckInStatus::Scheduled.as_str().to_owned()),
-        answer: Set(None),
-        note: Set(None),
-        supported_by: Set(None),
-        answered_at: Set(None),
-        attention: Set(None),
-        flagged_at: Set(None),
-        resolved_at: Set(None),
-        resolved_by: Set(None),
-        created_at: Set(now),
-    };
-    check_ins::Entity::insert(row).exec_without_returning(transaction).await?;
-    Ok(())
-}
-
-/// Schedules the first check-in of every current member of `introduction`,
-/// which has just become `introduced` at `now`.
-pub(crate) async fn schedule_first(
-    transaction: &impl ConnectionTrait,
-    introduction: &StoredIntroduction,
-    schedule: &CheckInSchedule,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for member in introduction.members.iter().filter(|member| member.left_at.is_none()) {
-        let due_at = now + schedule.due_after(0);
-        schedule_one(transaction, introduction.id, member.person, &member.authority, 0, due_at, now).await?;
-    }
-    Ok(())
-}
-
-/// `people` have left `introduction` (or it ended): no more check-ins for
-/// them there. The scheduled one goes; open ones are closed.
-pub(crate) async fn close_for(
-    transaction: &impl ConnectionTrait,
-    introduction: Uuid,
-    people: &[Uuid],
-) -> Result<(), StoreError> {
-    if people.is_empty() {
-        return Ok(());
-    }
-    let theirs = || {
-        Condition::all()
-            .add(check_ins::Column::IntroductionId.eq(introduction))
-            .add(check_ins::Column::PersonId.is_in(people.iter().copied()))
-    };
-    check_ins::Entity::delete_many()
-        .filter(theirs())
-        .filter(check_ins::Column::Status.eq(CheckInStatus::Scheduled.as_str()))
-        .exec(transaction)
-        .await?;
-    check_ins::Entity::update_many()
-        .col_expr(check_ins::Column::Status, Expr::value(CheckInStatus::Closed.as_str()))
-        .filter(theirs())
-        .filter(check_ins::Column::Status.is_in([CheckInStatus::Due.as_str(), CheckInStatus::Missed.as_str()]))
-        .exec(transaction)
-        .await?;
-    Ok(())
 }
 
 /// Keeps `person`'s authority current on their check-ins when they move.
@@ -444,19 +363,17 @@ impl Store {
             let introduction = load(&transaction, current.introduction_id).await?.ok_or(StoreError::NotFound)?;
             let place = introduction.place_of(current.person);
             let still_in = place.and_then(|place| introduction.member(place)).is_some_and(|m| m.left_at.is_none());
-            if let (Some(place), true) = (place, still_in) {
-                if let Some(action) = leaving_action(introduction.status, place) {
-                    let decision = Decision {
-                        action,
-                        actor: EventActor { on_behalf_of: Some(current.person), ..actor.clone() },
-                        note: None,
-                        supported_by: None,
-                    };
-                    if let Ok((after, _)) =
-                        transition(&transaction, &introduction, decision, &self.check_ins, now).await?
-                    {
-                        left = Some(after);
-                    }
+            if let (Some(place), true) = (place, still_in)
+                && let Some(action) = leaving_action(introduction.status, place)
+            {
+                let decision = Decision {
+                    action,
+                    actor: EventActor { on_behalf_of: Some(current.person), ..actor.clone() },
+                    note: None,
+                    supported_by: None,
+                };
+                if let Ok((after, _)) = transition(&transaction, &introduction, decision, &self.check_ins, now).await? {
+                    left = Some(after);
                 }
             }
         }

@@ -20,6 +20,7 @@
 mod agreements;
 mod blocks;
 mod change_log;
+mod check_in_rows;
 mod check_ins;
 mod connect;
 mod embed_keys;

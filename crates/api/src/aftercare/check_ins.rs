@@ -15,8 +15,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::errors::{ApiError, ErrorCode, PageLimit, page_limit, parse_body, parse_optional_body, refused};
 use crate::indexes::Indexes;
-use crate::input::optional_text;
-use crate::introductions::SUPPORTED_BY_MAX_CHARS;
+use crate::input::{SUPPORTED_BY_MAX_CHARS, optional_text};
 use crate::pages::{DEFAULT_PAGE, MAX_PAGE, Page, decode_cursor, encode_cursor};
 
 /// Longest note with an answer, in characters.

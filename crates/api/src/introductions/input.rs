@@ -11,8 +11,7 @@ use crate::errors::ApiError;
 pub const MESSAGE_MAX_CHARS: usize = 500;
 /// Longest broker note or decline reason.
 pub const NOTE_MAX_CHARS: usize = 1000;
-/// Longest `supported_by`.
-pub const SUPPORTED_BY_MAX_CHARS: usize = 100;
+pub use crate::input::SUPPORTED_BY_MAX_CHARS;
 
 /// Most other members of a group request (a group of six).
 pub const MAX_OTHER_MEMBERS: usize = 5;

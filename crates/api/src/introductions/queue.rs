@@ -55,7 +55,7 @@ pub enum QueueItemView {
         waiting: String,
         /// The check-in, with the person's note.
         #[serde(flatten)]
-        check_in: crate::aftercare::CheckInQueueView,
+        check_in: crate::aftercare::check_ins::CheckInQueueView,
     },
 }
 
@@ -90,7 +90,7 @@ impl Introductions<'_> {
                 QueueItem::CheckIn(check_in) => QueueItemView::CheckIn {
                     waiting_seconds,
                     waiting,
-                    check_in: crate::aftercare::CheckInQueueView::of(check_in),
+                    check_in: crate::aftercare::check_ins::CheckInQueueView::of(check_in),
                 },
             });
         }

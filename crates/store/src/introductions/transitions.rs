@@ -97,7 +97,7 @@ pub(crate) async fn transition(
             .await?;
     }
     if next.status == introduced && current.status != introduced {
-        crate::check_ins::schedule_first(transaction, &next, schedule, now).await?;
+        crate::check_in_rows::schedule_first(transaction, &next, schedule, now).await?;
     }
     if current.status == introduced {
         // Who is no longer a current member: those who left now, or
@@ -111,7 +111,7 @@ pub(crate) async fn transition(
             })
             .map(|(before, _)| before.person)
             .collect();
-        crate::check_ins::close_for(transaction, current.id, &gone).await?;
+        crate::check_in_rows::close_for(transaction, current.id, &gone).await?;
         crate::agreements::members_changed(transaction, current.id, &gone, now).await?;
     }
     let event = NewEvent {
