@@ -36,6 +36,15 @@ impl IfMatch {
         Self::Tags(value.split(',').map(|tag| tag.trim().to_owned()).filter(|tag| !tag.is_empty()).collect())
     }
 
+    /// The request's `If-Match`, if it sent one (400 when it is not text).
+    pub fn of(request: &actix_web::HttpRequest) -> Result<Option<Self>, ApiError> {
+        request
+            .headers()
+            .get(actix_web::http::header::IF_MATCH)
+            .map(|value| value.to_str().map(Self::parse).map_err(|_| ApiError::InvalidHeader("If-Match")))
+            .transpose()
+    }
+
     /// Whether it matches `version` (strong comparison: weak tags never do).
     pub fn matches(&self, version: i64) -> bool {
         match self {

@@ -15,12 +15,12 @@ use chrono::{DateTime, Utc};
 use friends_domain::agreement::{AgreementStatus, Confirmation, Terms, status_of};
 use friends_domain::introduction::IntroductionStatus;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::entities::{agreements, introductions};
+use crate::entities::agreements;
 use crate::introductions::events::{NewEvent, append_event};
-use crate::introductions::{EventActor, Refused, StoredIntroduction, involving, load};
+use crate::introductions::{EventActor, Refused, StoredIntroduction, ids_involving, load};
 use crate::{Store, StoreError, stored_precision};
 
 /// An agreement as stored (or the empty draft before the first edit).
@@ -143,13 +143,7 @@ pub(crate) async fn erase_person(
     person: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let ids: Vec<Uuid> = introductions::Entity::find()
-        .select_only()
-        .column(introductions::Column::Id)
-        .filter(involving(person))
-        .into_tuple()
-        .all(transaction)
-        .await?;
+    let ids = ids_involving(transaction, person).await?;
     for chunk in ids.chunks(500) {
         let rows = agreements::Entity::find()
             .filter(agreements::Column::IntroductionId.is_in(chunk.to_vec()))

@@ -15,14 +15,6 @@ use crate::errors::ApiError;
 use crate::people::{IfMatch, etag};
 use crate::state::AppState;
 
-fn if_match(request: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
-    request
-        .headers()
-        .get(header::IF_MATCH)
-        .map(|value| value.to_str().map(IfMatch::parse).map_err(|_| ApiError::InvalidHeader("If-Match")))
-        .transpose()
-}
-
 /// `GET /v1/people/{id}/check-ins`.
 pub async fn list(
     state: web::Data<AppState>,
@@ -91,7 +83,7 @@ pub async fn edit_agreement(
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let precondition = if_match(&request)?;
+    let precondition = IfMatch::of(&request)?;
     Ok(agreement_response(state.agreements().edit(&caller, *id, precondition, body.into_inner()).await?))
 }
 

@@ -12,14 +12,6 @@ use crate::people::{IfMatch, etag};
 use crate::state::AppState;
 use crate::views::{ExportView, PersonView};
 
-fn if_match(request: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
-    request
-        .headers()
-        .get(header::IF_MATCH)
-        .map(|value| value.to_str().map(IfMatch::parse).map_err(|_| ApiError::InvalidHeader("If-Match")))
-        .transpose()
-}
-
 fn person_response(
     mut builder: actix_web::HttpResponseBuilder,
     state: &AppState,
@@ -54,7 +46,7 @@ pub async fn update(
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let precondition = if_match(&request)?;
+    let precondition = IfMatch::of(&request)?;
     let person = state.people().update(&caller, *id, precondition, body.into_inner()).await?;
     Ok(person_response(HttpResponse::Ok(), &state, &person))
 }
@@ -66,7 +58,7 @@ pub async fn erase(
     id: web::Path<Uuid>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let precondition = if_match(&request)?;
+    let precondition = IfMatch::of(&request)?;
     state.people().erase(&caller, *id, precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }

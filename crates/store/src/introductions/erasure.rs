@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::{involving, json_strings};
+use super::{ids_involving, json_strings};
 use crate::StoreError;
 use crate::entities::{event_notes, introduction_members, introductions, reports};
 use crate::reports::OPEN;
@@ -43,13 +43,7 @@ pub(crate) async fn redact_person(
     person: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let ids: Vec<Uuid> = introductions::Entity::find()
-        .select_only()
-        .column(introductions::Column::Id)
-        .filter(involving(person))
-        .into_tuple()
-        .all(transaction)
-        .await?;
+    let ids = ids_involving(transaction, person).await?;
     for chunk in ids.chunks(500) {
         introductions::Entity::update_many()
             .col_expr(introductions::Column::Message, Expr::value(Option::<String>::None))

@@ -385,6 +385,18 @@ pub(crate) fn involving(person: Uuid) -> Condition {
     having_member(Condition::all().add(introduction_members::Column::PersonId.eq(person)))
 }
 
+/// The ids of every introduction `person` is (or was) a member of.
+pub(crate) async fn ids_involving(connection: &impl ConnectionTrait, person: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    use sea_orm::QuerySelect;
+    Ok(introductions::Entity::find()
+        .select_only()
+        .column(introductions::Column::Id)
+        .filter(involving(person))
+        .into_tuple()
+        .all(connection)
+        .await?)
+}
+
 /// Introductions both `one` and `other` are members of.
 pub(crate) fn between(one: Uuid, other: Uuid) -> Condition {
     Condition::all().add(involving(one)).add(involving(other))
