@@ -3,8 +3,9 @@
 //!
 //! - `check_ins`: one row per member and check-in, numbered from 0. The next
 //!   one of a current member waits as `scheduled` (never shown); the job
-//!   opens it (`due`) when it falls due and schedules the one after. An
-//!   answer makes it `answered`; 14 days without one, `missed`; leaving,
+//!   opens it (`due`, at `opened_at`) when it falls due and schedules the one
+//!   after. An answer makes it `answered`; 14 days after it opened without
+//!   one, `missed`; leaving,
 //!   `closed` (and the scheduled one is deleted). `attention` is `open`
 //!   while it waits in the brokers' queue (`not_well`, or missed), then
 //!   `resolved`. `note` and `supported_by` are the person's text: erasure
@@ -33,6 +34,7 @@ enum CheckIns {
     Number,
     DueAt,
     Status,
+    OpenedAt,
     Answer,
     Note,
     SupportedBy,
@@ -77,6 +79,7 @@ impl MigrationTrait for Migration {
                     .col(integer(CheckIns::Number))
                     .col(timestamp_with_time_zone(CheckIns::DueAt))
                     .col(string(CheckIns::Status))
+                    .col(timestamp_with_time_zone_null(CheckIns::OpenedAt))
                     .col(string_null(CheckIns::Answer))
                     .col(text_null(CheckIns::Note))
                     .col(text_null(CheckIns::SupportedBy))

@@ -191,6 +191,9 @@ async fn only_the_person_answers_and_nobody_else_in_the_group_reads_it() {
     let (_, export) =
         call(&world.app, Method::GET, &format!("/v1/people/{}/export", world.ada), &world.ada_token, None).await;
     assert!(export["check_ins"].to_string().contains("bus is hard"), "Ada's export holds her answer: {export}");
+    let (_, export) =
+        call(&world.app, Method::GET, &format!("/v1/people/{}/export", world.ada), &world.admin, None).await;
+    assert_eq!(export["check_ins"], json!([]), "admins do not read answers, not even in an export");
     assert!(!world.queue(&world.broker).await.iter().any(|item| item["kind"] == "check_in"));
 }
 
@@ -261,10 +264,14 @@ async fn not_well_and_silence_reach_the_area_s_brokers_only() {
     let queue = world.queue(&world.broker).await;
     let item = queue.iter().find(|item| item["id"] == json!(bea_check_in)).cloned().unwrap_or_default();
     assert_eq!((item["status"].as_str(), item["reason"].as_str()), (Some("missed"), Some("unanswered")), "{item}");
-    // She can still answer it; a broker follows both up.
+    // She can still answer it; answered, it leaves the queue by itself.
     let (status, _) = world.answer(&bea_check_in, &world.bea_token, json!({"answer": "going_well"})).await;
     assert_eq!(status, 200);
-    for check_in in [&ada_check_in, &bea_check_in] {
+    assert!(!world.queue(&world.broker).await.iter().any(|item| item["id"] == json!(bea_check_in)));
+    let path = format!("/v1/check-ins/{bea_check_in}/resolve");
+    assert_eq!(call(&world.app, Method::POST, &path, &world.broker, None).await.0, 409, "nothing to follow up");
+    // A broker follows up Ada's.
+    for check_in in [&ada_check_in] {
         let path = format!("/v1/check-ins/{check_in}/resolve");
         let (status, _) = call(&world.app, Method::POST, &path, &world.broker_elsewhere, None).await;
         assert_eq!(status, 404);
@@ -420,4 +427,18 @@ async fn the_printed_agreement_shows_what_was_agreed_in_plain_words() {
 /// Today as the page writes dates, on the app's clock.
 pub fn date_today(world: &World) -> String {
     world.app.handle.clock().now().format("%-d %B %Y").to_string()
+}
+
+#[tokio::test]
+async fn a_check_in_opened_late_is_asked_before_it_counts_as_missed() {
+    let world = world_on(trial_app().await).await;
+    world.everyone_says_yes().await;
+    // The job was away for 20 days: the latest check-in due opens now, once.
+    world.pass(20 * 24 * 3600).await;
+    let opened = world.check_ins(world.ada, &world.ada_token).await;
+    assert_eq!(opened.len(), 1, "one question, not a pile: {opened:?}");
+    assert!(!world.queue(&world.broker).await.iter().any(|item| item["kind"] == "check_in"), "not missed at once");
+    world.pass(14 * 24 * 3600).await;
+    let queue = world.queue(&world.broker).await;
+    assert!(queue.iter().any(|item| item["id"] == opened[0]["id"]), "missed 14 days after it opened: {queue:?}");
 }

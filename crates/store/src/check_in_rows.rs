@@ -36,6 +36,7 @@ pub(crate) async fn schedule_one(
         number: Set(number_of(number)),
         due_at: Set(stored_precision(due_at)),
         status: Set(CheckInStatus::Scheduled.as_str().to_owned()),
+        opened_at: Set(None),
         answer: Set(None),
         note: Set(None),
         supported_by: Set(None),

@@ -2,7 +2,7 @@
 //! introduced pair or group has one `scheduled` check-in waiting, written in
 //! the same transaction that introduced them (`check_in_rows`). The API's job opens it when it
 //! falls due ([`Store::advance_check_ins`]), which schedules the next, and
-//! marks one `missed` (for the brokers' queue) 14 days after it fell due
+//! marks one `missed` (for the brokers' queue) 14 days after it opened
 //! without an answer. Leaving, in the transaction that records it, deletes
 //! the scheduled one and closes any still open (`check_in_rows::close_for`).
 //!
@@ -160,8 +160,8 @@ pub struct CheckInsAdvanced {
 
 impl Store {
     /// Opens every scheduled check-in due at `now` (scheduling each one's
-    /// next), and marks `missed` every one unanswered 14 days after it fell
-    /// due. After a long stop only the latest check-in due is opened, so
+    /// next), and marks `missed` every one unanswered 14 days after it was
+    /// opened (so a check-in opened late is never missed at once). After a long stop only the latest check-in due is opened, so
     /// that nobody gets a pile of questions at once. Safe to run on every
     /// node at once: each row changes only from the state it was read in.
     #[tracing::instrument(name = "store.advance_check_ins", skip_all)]
@@ -175,13 +175,20 @@ impl Store {
                 break;
             }
         }
+        // The write lock only when there is something to mark.
+        let unanswered = check_ins::Column::OpenedAt.lte(now - unanswered_after());
+        let due = check_ins::Column::Status.eq(CheckInStatus::Due.as_str());
+        let any = check_ins::Entity::find().filter(due.clone()).filter(unanswered.clone()).one(&self.db).await?;
+        if any.is_none() {
+            return Ok(advanced);
+        }
         let transaction = self.begin_write().await?;
         let missed = check_ins::Entity::update_many()
             .col_expr(check_ins::Column::Status, Expr::value(CheckInStatus::Missed.as_str()))
             .col_expr(check_ins::Column::Attention, Expr::value(ATTENTION_OPEN))
             .col_expr(check_ins::Column::FlaggedAt, Expr::value(now))
-            .filter(check_ins::Column::Status.eq(CheckInStatus::Due.as_str()))
-            .filter(check_ins::Column::DueAt.lte(now - unanswered_after()))
+            .filter(due)
+            .filter(unanswered)
             .exec(&transaction)
             .await?;
         transaction.commit().await?;
@@ -190,6 +197,16 @@ impl Store {
     }
 
     async fn open_due_batch(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        // Every node runs this every few seconds: a plain read first, and
+        // the write lock only when something is due.
+        let waiting = check_ins::Entity::find()
+            .filter(check_ins::Column::Status.eq(CheckInStatus::Scheduled.as_str()))
+            .filter(check_ins::Column::DueAt.lte(now))
+            .one(&self.db)
+            .await?;
+        if waiting.is_none() {
+            return Ok(0);
+        }
         let transaction = self.begin_write().await?;
         let due = check_ins::Entity::find()
             .filter(check_ins::Column::Status.eq(CheckInStatus::Scheduled.as_str()))
@@ -224,6 +241,7 @@ impl Store {
             let latest = schedule.due_by(now - base).saturating_sub(1).max(index_of(row.number));
             let result = check_ins::Entity::update_many()
                 .col_expr(check_ins::Column::Status, Expr::value(CheckInStatus::Due.as_str()))
+                .col_expr(check_ins::Column::OpenedAt, Expr::value(now))
                 .col_expr(check_ins::Column::Number, Expr::value(number_of(latest)))
                 .col_expr(check_ins::Column::DueAt, Expr::value(stored_precision(base + schedule.due_after(latest))))
                 .filter(check_ins::Column::Id.eq(row.id))
@@ -356,6 +374,14 @@ impl Store {
             answered.needs_attention = Some(true);
             answered.flagged_at = Some(now);
             answered.resolved_at = None;
+        } else if current.needs_attention == Some(true) && current.status == CheckInStatus::Missed {
+            // The brokers were told it went unanswered; now it is answered,
+            // and there is nothing left to follow up.
+            update = update
+                .col_expr(check_ins::Column::Attention, Expr::value(ATTENTION_RESOLVED))
+                .col_expr(check_ins::Column::ResolvedAt, Expr::value(now));
+            answered.needs_attention = Some(false);
+            answered.resolved_at = Some(now);
         }
         update.filter(check_ins::Column::Id.eq(id)).exec(&transaction).await?;
         let mut left = None;
@@ -375,6 +401,11 @@ impl Store {
                 if let Ok((after, _)) = transition(&transaction, &introduction, decision, &self.check_ins, now).await? {
                     left = Some(after);
                 }
+            }
+            // "Takes them out at once": an answer that could not is not
+            // stored (the transaction rolls back).
+            if left.is_none() {
+                return Ok(Err(AnswerRefusal::NotOpen));
             }
         }
         transaction.commit().await?;

@@ -35,7 +35,6 @@ fn state_in_words(state: &str) -> &str {
         "declined" => "Declined",
         "withdrawn" => "Withdrawn",
         "expired" => "Expired",
-        "introduction" => "Requests to review",
         "report" => "Worries reported",
         "enquiry" => "Questions from residents",
         "check_in" => "Check-ins to follow up",
@@ -185,7 +184,7 @@ pub fn insights_page(view: &InsightsView) -> HttpResponse {
         }
         section aria-labelledby="queue" {
             h2 id="queue" { "Your queue" }
-            p { (how_many(queue.waiting, "things are waiting")) "." }
+            p { (how_many(queue.waiting, "worries, questions and check-ins are waiting")) ". Requests to review are under Introductions." }
             @if let (Some(median), Some(p90)) = (queue.median_waiting_seconds, queue.p90_waiting_seconds) {
                 p { "Half of them have waited " (waited_in_words(median)) " or less. Most (9 in 10) have waited " (waited_in_words(p90)) " or less." }
             }

@@ -15,6 +15,7 @@ pub struct Model {
     pub number: i32,
     pub due_at: DateTimeUtc,
     pub status: String,
+    pub opened_at: Option<DateTimeUtc>,
     pub answer: Option<String>,
     pub note: Option<String>,
     pub supported_by: Option<String>,
