@@ -18,7 +18,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 use uuid::Uuid;
 
 use crate::check_in_rows::{number_of, schedule_one};
-use crate::entities::{check_ins, introductions};
+use crate::entities::{check_ins, introduction_members, introductions};
 use crate::introductions::transitions::transition;
 use crate::introductions::{Decision, EventActor, StoredIntroduction, load};
 use crate::{Store, StoreError, stored_precision};
@@ -265,30 +265,71 @@ impl Store {
     /// existed), counted from when they were introduced. Run at start.
     #[tracing::instrument(name = "store.schedule_missing_check_ins", skip_all)]
     pub async fn schedule_missing_check_ins(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        use sea_orm::sea_query::{ExprTrait, Query};
         let now = stored_precision(now);
-        let transaction = self.begin_write().await?;
-        let introduced = introductions::Entity::find()
-            .filter(introductions::Column::Status.eq(IntroductionStatus::Introduced.as_str()))
-            .all(&transaction)
+        // One read at every start, whatever the number of introductions:
+        // current members of introduced introductions with no check-in row.
+        let mut introduced = Query::select();
+        introduced
+            .column(introductions::Column::Id)
+            .from(introductions::Entity)
+            .and_where(Expr::col(introductions::Column::Status).eq(IntroductionStatus::Introduced.as_str()));
+        let mut has_rows = Query::select();
+        has_rows
+            .expr(Expr::val(1))
+            .from(check_ins::Entity)
+            .and_where(
+                Expr::col((check_ins::Entity, check_ins::Column::IntroductionId))
+                    .equals((introduction_members::Entity, introduction_members::Column::IntroductionId)),
+            )
+            .and_where(
+                Expr::col((check_ins::Entity, check_ins::Column::PersonId))
+                    .equals((introduction_members::Entity, introduction_members::Column::PersonId)),
+            );
+        let missing = introduction_members::Entity::find()
+            .filter(introduction_members::Column::LeftAt.is_null())
+            .filter(introduction_members::Column::IntroductionId.in_subquery(introduced))
+            .filter(Expr::exists(has_rows).not())
+            .all(&self.db)
             .await?;
-        let mut scheduled = 0;
-        for introduction in crate::introductions::with_members(&transaction, introduced).await? {
-            let have: Vec<Uuid> = check_ins::Entity::find()
+        if missing.is_empty() {
+            return Ok(0);
+        }
+        let transaction = self.begin_write().await?;
+        let ids: Vec<Uuid> = missing.iter().map(|member| member.introduction_id).collect();
+        let mut base = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows: Vec<(Uuid, Option<DateTime<Utc>>, DateTime<Utc>)> = introductions::Entity::find()
                 .select_only()
-                .column(check_ins::Column::PersonId)
-                .filter(check_ins::Column::IntroductionId.eq(introduction.id))
+                .column(introductions::Column::Id)
+                .column(introductions::Column::IntroducedAt)
+                .column(introductions::Column::UpdatedAt)
+                .filter(introductions::Column::Id.is_in(chunk.iter().copied()))
+                .filter(introductions::Column::Status.eq(IntroductionStatus::Introduced.as_str()))
                 .into_tuple()
                 .all(&transaction)
                 .await?;
-            let base = introduction.introduced_at.unwrap_or(introduction.updated_at);
-            for member in introduction.members.iter().filter(|member| member.left_at.is_none()) {
-                if have.contains(&member.person) {
-                    continue;
-                }
-                let due_at = base + self.check_ins.due_after(0);
-                schedule_one(&transaction, introduction.id, member.person, &member.authority, 0, due_at, now).await?;
-                scheduled += 1;
+            base.extend(
+                rows.into_iter().map(|(id, introduced_at, updated_at)| (id, introduced_at.unwrap_or(updated_at))),
+            );
+        }
+        let mut scheduled = 0;
+        for member in missing {
+            // Still introduced under the write lock; another node may have
+            // scheduled it meanwhile (the unique index then refuses a twin).
+            let Some(base) = base.get(&member.introduction_id) else { continue };
+            let theirs = check_ins::Entity::find()
+                .filter(check_ins::Column::IntroductionId.eq(member.introduction_id))
+                .filter(check_ins::Column::PersonId.eq(member.person_id))
+                .one(&transaction)
+                .await?;
+            if theirs.is_some() {
+                continue;
             }
+            let due_at = *base + self.check_ins.due_after(0);
+            schedule_one(&transaction, member.introduction_id, member.person_id, &member.authority, 0, due_at, now)
+                .await?;
+            scheduled += 1;
         }
         transaction.commit().await?;
         Ok(scheduled)

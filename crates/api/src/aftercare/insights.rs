@@ -293,8 +293,7 @@ impl Insights<'_> {
         let unmet: Vec<&Looking> = found.iter().filter(|(_, nothing)| *nothing).map(|(person, _)| person).collect();
 
         let queue = self.queue(&authority).await?;
-        let introductions = self.introductions(&authority).await?;
-        let (introductions, running) = introductions;
+        let (introductions, running) = self.introductions(&authority).await?;
         let check_ins = self.check_ins(&authority).await?;
         Ok(InsightsView {
             authority: AuthorityView { code: authority, name },
