@@ -14,6 +14,8 @@ fn friends() -> Command {
             command.env_remove(name);
         }
     }
+    // Tests run side by side: none may take the default metrics port.
+    command.env("FRIENDS_METRICS_LISTEN", "");
     command
 }
 

@@ -38,6 +38,7 @@ pub(crate) fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
         .arg("serve")
         .env("FRIENDS_DATA_DIR", data_dir)
         .env("FRIENDS_LISTEN", "127.0.0.1:0")
+        .env("FRIENDS_METRICS_LISTEN", "127.0.0.1:0")
         .env("FRIENDS_JWT_SECRET", TEST_SECRET)
         .env("FRIENDS_JWT_ISSUER", TEST_ISSUER)
         .env("FRIENDS_JWT_AUDIENCE", TEST_AUDIENCE)
@@ -78,6 +79,8 @@ pub(crate) fn token(role: Role, subject: Uuid) -> String {
         issuer: TEST_ISSUER.into(),
         audience: TEST_AUDIENCE.into(),
         jwks_file: None,
+        jwks_url: None,
+        jwks_refresh: friends_api::config::DEFAULT_JWKS_REFRESH,
     };
     let request = friends_api::token::TokenRequest {
         role,

@@ -143,6 +143,8 @@ pub struct TestApp {
     pub handle: friends_api::startup::AppHandle,
     /// The ops listener (`http://127.0.0.1:port`), when one was asked for.
     pub ops_address: Option<String>,
+    /// The metrics listener (`http://127.0.0.1:port`), when one was asked for.
+    pub metrics_address: Option<String>,
 }
 
 /// Settings for a test app on `backend`, before the database is chosen.
@@ -150,6 +152,7 @@ pub fn test_settings(data_dir: &Path) -> Settings {
     Settings {
         listen: "127.0.0.1:0".into(),
         ops_listen: None,
+        metrics_listen: None,
         data_dir: data_dir.to_path_buf(),
         database_url: None,
         environment: Environment::Development,
@@ -158,11 +161,16 @@ pub fn test_settings(data_dir: &Path) -> Settings {
             issuer: TEST_ISSUER.into(),
             audience: TEST_AUDIENCE.into(),
             jwks_file: None,
+            jwks_url: None,
+            jwks_refresh: friends_api::config::DEFAULT_JWKS_REFRESH,
         },
         demo_people: None,
         workers: Some(2),
         introductions: friends_api::config::IntroductionSettings::default(),
         public: friends_api::config::PublicSettings::default(),
+        // Tests drive many requests with one token; the rate-limit tests
+        // lower these.
+        callers: friends_api::config::CallerSettings { rate_per_minute: 1_000_000, lookups_per_minute: 1_000_000 },
         check_in_after: friends_domain::check_ins::CheckInSchedule::default(),
         // Tests move time forward instead of waiting.
         clock: friends_api::clock::Clock::adjustable(),
@@ -196,9 +204,20 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     };
     let address = format!("http://127.0.0.1:{}", application.port());
     let ops_address = application.ops_port().map(|port| format!("http://127.0.0.1:{port}"));
+    let metrics_address = application.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
     let handle = application.handle();
     tokio::spawn(application.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), data_dir, database_url, backend, jwt, handle, ops_address }
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        data_dir,
+        database_url,
+        backend,
+        jwt,
+        handle,
+        ops_address,
+        metrics_address,
+    }
 }
 
 impl TestApp {

@@ -644,6 +644,7 @@ async fn previous_schema_reads_back_identically(backend: Backend, round_trip: bo
         jwt,
         handle,
         ops_address: None,
+        metrics_address: None,
     };
     let store = match Store::connect(&app.database_url).await {
         Ok(store) => store,

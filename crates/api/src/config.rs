@@ -10,6 +10,8 @@ pub const DEVELOPMENT_JWT_SECRET: &str = "finding-friends-development-secret-do-
 pub const DEFAULT_JWT_ISSUER: &str = "friends-dev";
 /// Audience of development tokens.
 pub const DEFAULT_JWT_AUDIENCE: &str = "friends-api";
+/// Where the metrics listener binds unless told otherwise: loopback only.
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
 /// Shortest HMAC secret accepted in production.
 pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
 
@@ -55,7 +57,16 @@ pub struct JwtSettings {
     pub audience: String,
     /// JWKS file of asymmetric keys, each with `kid` and `alg`.
     pub jwks_file: Option<PathBuf>,
+    /// The identity provider's `jwks_uri` (`FRIENDS_JWKS_URL`), instead of
+    /// a file: `https://` in production.
+    pub jwks_url: Option<String>,
+    /// How often the keys are fetched from `jwks_url`
+    /// (`FRIENDS_JWKS_REFRESH_SECONDS`, default 300).
+    pub jwks_refresh: std::time::Duration,
 }
+
+/// How often keys are fetched from `FRIENDS_JWKS_URL` unless told otherwise.
+pub const DEFAULT_JWKS_REFRESH: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Everything `friends serve` needs.
 #[derive(Debug, Clone)]
@@ -66,6 +77,10 @@ pub struct Settings {
     /// readiness only, for probes on an internal port. `None`: none (they
     /// are always served on `listen` too).
     pub ops_listen: Option<String>,
+    /// Where the metrics listener binds (`FRIENDS_METRICS_LISTEN`, default
+    /// [`DEFAULT_METRICS_LISTEN`]; set empty to turn it off): Prometheus
+    /// text at `/metrics`, never on `listen`.
+    pub metrics_listen: Option<String>,
     /// Folder for the SQLite file and, later, the index.
     pub data_dir: PathBuf,
     /// `sqlite://...` or `postgres://...`; `None` means a SQLite file in
@@ -83,6 +98,8 @@ pub struct Settings {
     pub introductions: IntroductionSettings,
     /// Limits on the public routes (the council embed).
     pub public: PublicSettings,
+    /// Rate limits of authenticated callers.
+    pub callers: CallerSettings,
     /// When check-ins fall due after an introduction
     /// (`FRIENDS_CHECK_IN_AFTER`, default `14d,42d,91d,182d`).
     pub check_in_after: friends_domain::check_ins::CheckInSchedule,
@@ -134,6 +151,23 @@ pub struct PublicSettings {
 impl Default for PublicSettings {
     fn default() -> Self {
         Self { rate_per_minute: 60, enquiries_per_hour: 5 }
+    }
+}
+
+/// Rate limits of authenticated callers (`crate::rate_limits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerSettings {
+    /// Requests a minute per caller (`FRIENDS_RATE_PER_MINUTE`), bursts
+    /// included.
+    pub rate_per_minute: u32,
+    /// Suggestions and searches a minute per caller and per person asked
+    /// about (`FRIENDS_LOOKUPS_PER_MINUTE`).
+    pub lookups_per_minute: u32,
+}
+
+impl Default for CallerSettings {
+    fn default() -> Self {
+        Self { rate_per_minute: 600, lookups_per_minute: 60 }
     }
 }
 
@@ -192,6 +226,15 @@ impl Settings {
                 1..=10_000,
             )?,
         };
+        let caller_defaults = CallerSettings::default();
+        let callers = CallerSettings {
+            rate_per_minute: number("FRIENDS_RATE_PER_MINUTE", caller_defaults.rate_per_minute, 1..=1_000_000)?,
+            lookups_per_minute: number(
+                "FRIENDS_LOOKUPS_PER_MINUTE",
+                caller_defaults.lookups_per_minute,
+                1..=1_000_000,
+            )?,
+        };
         let check_in_after = match read("FRIENDS_CHECK_IN_AFTER") {
             None => friends_domain::check_ins::CheckInSchedule::default(),
             Some(text) => friends_domain::check_ins::CheckInSchedule::parse(&text)
@@ -200,6 +243,12 @@ impl Settings {
         let settings = Self {
             listen: read("FRIENDS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
             ops_listen: read("FRIENDS_OPS_LISTEN"),
+            // Unset: the default; set but empty: off.
+            metrics_listen: match std::env::var("FRIENDS_METRICS_LISTEN") {
+                Err(_) => Some(DEFAULT_METRICS_LISTEN.to_owned()),
+                Ok(value) if value.trim().is_empty() => None,
+                Ok(value) => Some(value.trim().to_owned()),
+            },
             data_dir: PathBuf::from(read("FRIENDS_DATA_DIR").unwrap_or_else(|| "./var".into())),
             database_url: read("DATABASE_URL").map(Secret::new),
             environment,
@@ -208,11 +257,18 @@ impl Settings {
                 issuer: issuer.unwrap_or_else(|| DEFAULT_JWT_ISSUER.into()),
                 audience: audience.unwrap_or_else(|| DEFAULT_JWT_AUDIENCE.into()),
                 jwks_file,
+                jwks_url: read("FRIENDS_JWKS_URL"),
+                jwks_refresh: std::time::Duration::from_secs(u64::from(number(
+                    "FRIENDS_JWKS_REFRESH_SECONDS",
+                    DEFAULT_JWKS_REFRESH.as_secs() as u32,
+                    10..=86_400,
+                )?)),
             },
             demo_people,
             workers,
             introductions,
             public,
+            callers,
             check_in_after,
             clock: crate::clock::Clock::system(),
             search_write_faults: None,
@@ -223,8 +279,20 @@ impl Settings {
 
     /// Checks the rules that protect production.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.jwt.secret.is_none() && self.jwt.jwks_file.is_none() {
-            return Err(ConfigError("set FRIENDS_JWT_SECRET or FRIENDS_JWKS_FILE".into()));
+        if self.jwt.secret.is_none() && self.jwt.jwks_file.is_none() && self.jwt.jwks_url.is_none() {
+            return Err(ConfigError("set FRIENDS_JWT_SECRET, FRIENDS_JWKS_FILE or FRIENDS_JWKS_URL".into()));
+        }
+        if self.jwt.jwks_file.is_some() && self.jwt.jwks_url.is_some() {
+            return Err(ConfigError("set FRIENDS_JWKS_FILE or FRIENDS_JWKS_URL, not both".into()));
+        }
+        if let Some(url) = &self.jwt.jwks_url {
+            let https = url.starts_with("https://");
+            if !https && !url.starts_with("http://") {
+                return Err(ConfigError("FRIENDS_JWKS_URL must be an http(s):// address".into()));
+            }
+            if !https && self.environment == Environment::Production {
+                return Err(ConfigError("in production FRIENDS_JWKS_URL must be https://".into()));
+            }
         }
         if self.environment == Environment::Production {
             if let Some(secret) = &self.jwt.secret {

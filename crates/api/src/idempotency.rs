@@ -110,7 +110,7 @@ pub async fn idempotency(
     };
     // Keys are per caller. Without a valid token the handler answers 401
     // and nothing is kept.
-    let Ok(caller) = verifier.authenticate(request.request()) else {
+    let Ok(caller) = verifier.authenticate(request.request()).await else {
         return Ok(next.call(request).await?.map_into_boxed_body());
     };
     let caller = format!("{:?}:{}", caller.role, caller.subject).to_ascii_lowercase();

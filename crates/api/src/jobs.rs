@@ -7,7 +7,7 @@
 //!   (every [`crate::indexes::FOLLOW_INTERVAL`]);
 //! - **expire**: expires quiet requests, purges old idempotency keys,
 //!   clears residents' enquiries past their time, and forgets idle clients
-//!   of the public rate limits (every `expiry_interval`);
+//!   of the rate limits (every `expiry_interval`);
 //! - **check-ins**: opens every check-in that fell due and sends those left
 //!   unanswered for 14 days to the brokers (every [`CHECK_IN_INTERVAL`], so
 //!   that each opens within 10 s of falling due).
@@ -20,6 +20,10 @@ use std::time::Duration;
 use crate::errors::ApiError;
 use crate::indexes::FOLLOW_INTERVAL;
 use crate::state::AppState;
+
+/// How often the metrics recorder's histograms are drained between
+/// scrapes.
+pub const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How often the check-ins job runs.
 pub const CHECK_IN_INTERVAL: Duration = Duration::from_secs(5);
@@ -36,7 +40,9 @@ where
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            if let Err(error) = job().await {
+            let outcome = job().await;
+            crate::metrics::record_job(name, outcome.is_err());
+            if let Err(error) = outcome {
                 tracing::warn!(job = name, error = %error, "background job failed; it runs again next tick");
             }
         }
@@ -75,6 +81,7 @@ pub async fn expire(state: &AppState) -> Result<usize, ApiError> {
         tracing::warn!(error = %error, "old enquiries could not be cleared; retried next tick");
     }
     state.public_limits.forget_idle();
+    state.caller_limits.forget_idle();
     expired
 }
 

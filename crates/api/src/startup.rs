@@ -49,6 +49,8 @@ pub struct Application {
     server: Server,
     /// The ops listener's port and server, when one is set.
     ops: Option<(u16, Server)>,
+    /// The metrics listener's port and server, when one is set.
+    metrics: Option<(u16, Server)>,
     handle: AppHandle,
 }
 
@@ -57,6 +59,7 @@ pub struct Application {
 #[derive(Debug, Clone)]
 pub struct AppHandle {
     state: Arc<AppState>,
+    verifier: Arc<TokenVerifier>,
 }
 
 impl AppHandle {
@@ -79,10 +82,47 @@ impl AppHandle {
         self.state.check_ins().advance().await
     }
 
+    /// Reads or fetches the token keys now (the keys job also does, when
+    /// the file changes or the URL's refresh is due); the old set stays if
+    /// that fails.
+    pub async fn refresh_keys(&self) -> Result<(), crate::auth::KeyError> {
+        self.verifier.refresh_now().await
+    }
+
+    /// The `kid`s trusted now.
+    pub fn trusted_kids(&self) -> Vec<String> {
+        self.verifier.kids()
+    }
+
     /// The application's clock.
     pub fn clock(&self) -> &Clock {
         &self.state.clock
     }
+}
+
+/// The metrics listener: `GET /metrics` and nothing else, one worker.
+fn metrics_server(address: &str, state: web::Data<AppState>) -> Result<(u16, Server), StartupError> {
+    let listener = TcpListener::bind(address)?;
+    let port = listener.local_addr()?.port();
+    let handle = crate::metrics::install().ok_or_else(|| {
+        std::io::Error::other("the metrics recorder could not be installed (another recorder is in place)")
+    })?;
+    crate::jobs::spawn_every("metrics-upkeep", crate::jobs::METRICS_UPKEEP_INTERVAL, || async {
+        crate::metrics::upkeep();
+        Ok::<(), std::convert::Infallible>(())
+    });
+    let handle = web::Data::new(handle);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(handle.clone())
+            .route("/metrics", web::get().to(crate::scrape::scrape))
+    })
+    .workers(1)
+    .listen(listener)?
+    .run();
+    tracing::info!(port, "metrics listener");
+    Ok((port, server))
 }
 
 impl Application {
@@ -92,7 +132,7 @@ impl Application {
         settings.validate()?;
         crate::telemetry::install_panic_hook();
         std::fs::create_dir_all(&settings.data_dir)?;
-        let verifier = web::Data::new(TokenVerifier::from_settings(&settings.jwt)?);
+        let verifier = web::Data::new(TokenVerifier::from_settings(&settings.jwt).await?);
         let reference = Arc::new(Reference::load()?);
         let store =
             Store::connect(&settings.database_url()).await?.with_check_in_schedule(settings.check_in_after.clone());
@@ -119,9 +159,15 @@ impl Application {
             clock,
             cursor_key: crate::cursor::CursorKey::from_settings(&settings.jwt),
             public_limits: crate::embed::limits::PublicLimits::new(settings.public),
+            caller_limits: Arc::new(crate::rate_limits::CallerLimits::new(settings.callers)),
         });
         crate::jobs::start(&state.clone().into_inner(), settings.introductions.expiry_interval);
-        let handle = AppHandle { state: state.clone().into_inner() };
+        let keys = verifier.clone();
+        crate::jobs::spawn_every("keys", crate::auth::KEYS_TICK, move || {
+            let keys = keys.clone();
+            async move { keys.tick().await }
+        });
+        let handle = AppHandle { state: state.clone().into_inner(), verifier: verifier.clone().into_inner() };
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -146,10 +192,17 @@ impl Application {
                 Some((ops_port, server))
             }
         };
+        let metrics = match &settings.metrics_listen {
+            None => None,
+            Some(address) => Some(metrics_server(address, state.clone())?),
+        };
+        // The extractor counts callers against these without the state.
+        let caller_limits = web::Data::from(state.caller_limits.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(verifier.clone())
+                .app_data(caller_limits.clone())
                 .app_data(web::PayloadConfig::new(JSON_BODY_LIMIT))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
@@ -162,7 +215,7 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, workers, "listening");
-        Ok(Self { port, server, ops, handle })
+        Ok(Self { port, server, ops, metrics, handle })
     }
 
     /// A handle for work besides HTTP.
@@ -180,19 +233,23 @@ impl Application {
         self.ops.as_ref().map(|(port, _)| *port)
     }
 
-    /// Serves until SIGINT/SIGTERM or the server is stopped (the ops
-    /// listener stops with the main one).
+    /// The metrics listener's port, when one is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Serves until SIGINT/SIGTERM or the server is stopped (the ops and
+    /// metrics listeners stop with the main one).
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
-        match self.ops {
-            None => self.server.await,
-            Some((_, ops)) => {
-                let ops_handle = ops.handle();
-                let ops = tokio::spawn(ops);
-                let served = self.server.await;
-                ops_handle.stop(true).await;
-                let _ = ops.await;
-                served
-            }
+        let mut others = Vec::new();
+        for (_, server) in self.ops.into_iter().chain(self.metrics) {
+            others.push((server.handle(), tokio::spawn(server)));
         }
+        let served = self.server.await;
+        for (handle, task) in others {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
+        served
     }
 }

@@ -19,6 +19,7 @@ use crate::embed::search::PublicSearch;
 use crate::indexes::Indexes;
 use crate::introductions::Introductions;
 use crate::people::People;
+use crate::rate_limits::CallerLimits;
 use crate::reference::Reference;
 use crate::reports::Reports;
 use crate::search::Search;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub cursor_key: CursorKey,
     /// Rate limits of the public routes.
     pub public_limits: PublicLimits,
+    /// Rate limits of authenticated callers.
+    pub caller_limits: std::sync::Arc<CallerLimits>,
 }
 
 impl AppState {
@@ -51,7 +54,7 @@ impl AppState {
 
     /// The suggestions service (pairs and groups), at this moment.
     pub fn suggestions(&self) -> Suggestions<'_> {
-        Suggestions { people: self.people(), indexes: self.indexes.clone() }
+        Suggestions { people: self.people(), indexes: self.indexes.clone(), limits: self.caller_limits.as_ref() }
     }
 
     /// The introductions service, at this moment.

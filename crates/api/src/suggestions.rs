@@ -17,6 +17,7 @@ use crate::auth::Caller;
 use crate::errors::{ApiError, PageLimit, WholeNumber, page_limit};
 use crate::indexes::Indexes;
 use crate::people::People;
+use crate::rate_limits::CallerLimits;
 
 /// Suggestions returned when no `limit` is given.
 pub const DEFAULT_SUGGESTIONS: usize = 10;
@@ -82,6 +83,9 @@ pub struct Suggestions<'a> {
     pub people: People<'a>,
     /// The same indexes, owned, for a group search on a blocking thread.
     pub indexes: Arc<Indexes>,
+    /// Counts each lookup once the caller may make it (so that nobody can
+    /// spend another person's limit).
+    pub limits: &'a CallerLimits,
 }
 
 impl Suggestions<'_> {
@@ -105,6 +109,7 @@ impl Suggestions<'_> {
         goal: Option<&str>,
     ) -> Result<SuggestionList<Card>, ApiError> {
         self.people.authorize_from_indexes(caller, id).await?;
+        self.limits.check_lookup(caller.subject, id)?;
         let limit = page_limit(limit, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)?;
         let goal = self.goal(goal)?;
         // Blocks either way, open introductions, recent declines.
@@ -128,6 +133,7 @@ impl Suggestions<'_> {
         goal: Option<&str>,
     ) -> Result<SuggestionList<GroupCard>, ApiError> {
         self.people.authorize_from_indexes(caller, id).await?;
+        self.limits.check_lookup(caller.subject, id)?;
         let size = group_size(size)?;
         let limit = page_limit(limit, DEFAULT_GROUPS, MAX_GROUPS)?;
         let goal = self.goal(goal)?;

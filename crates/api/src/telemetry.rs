@@ -88,6 +88,7 @@ pub async fn request_context(
     let request_id = Uuid::now_v7();
     let started = Instant::now();
     let authenticated = request.headers().contains_key(header::AUTHORIZATION);
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "http_request",
         request_id = %request_id,
@@ -107,11 +108,13 @@ pub async fn request_context(
     }
     let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let status = response.status().as_u16();
-    let latency_ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let latency_ms = (elapsed * 1_000_000.0).round() / 1000.0;
     span.record("route", route.as_str());
     span.record("status", status);
     span.record("latency_ms", latency_ms);
     span.in_scope(|| tracing::info!("request completed"));
+    crate::metrics::record_request(route, &method, status, elapsed);
     Ok(response)
 }
 

@@ -42,7 +42,7 @@ pub use enquiries::{NewEnquiry, StoredEnquiry};
 pub use error::StoreError;
 pub use idempotency::{Reservation, StoredAnswer};
 pub use introductions::events::StoredEvent;
-pub use introductions::queue::QueueItem;
+pub use introductions::queue::{QueueDepth, QueueItem};
 pub use introductions::{
     Decision, EventActor, IntroductionFilter, IntroductionLinks, NewIntroduction, Refused, RequestLimits,
     RequestRefusal, StoredIntroduction, StoredMember,

@@ -5,7 +5,6 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
-use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
@@ -34,9 +33,9 @@ impl PublicLimits {
     /// Counts one request (and one enquiry when `enquiry`); the seconds to
     /// wait when over a limit.
     pub(super) fn check(&self, key: Uuid, client: IpAddr, enquiry: bool) -> Result<(), u64> {
-        let wait = |not_until: governor::NotUntil<_>| {
-            let seconds = not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil();
-            (seconds as u64).max(1)
+        let wait = |not_until: crate::rate_limits::Refusal| {
+            crate::metrics::record_rate_limited("public");
+            crate::rate_limits::retry_after(&not_until)
         };
         self.requests.check_key(&(key, client)).map_err(wait)?;
         if enquiry {

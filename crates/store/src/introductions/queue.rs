@@ -119,3 +119,39 @@ impl Store {
         Ok(items)
     }
 }
+
+/// How many items wait in the broker queues of every authority, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Requests waiting for review.
+    pub requests: u64,
+    /// Open reports.
+    pub reports: u64,
+    /// Open enquiries from residents.
+    pub enquiries: u64,
+    /// Check-ins that need a broker.
+    pub check_ins: u64,
+}
+
+impl Store {
+    /// The depth of every broker queue together, by kind (four counts on
+    /// indexed columns; the metrics read it at each scrape).
+    pub async fn queue_depth(&self) -> Result<QueueDepth, StoreError> {
+        use sea_orm::PaginatorTrait;
+        Ok(QueueDepth {
+            requests: introductions::Entity::find()
+                .filter(introductions::Column::Status.eq(IntroductionStatus::PendingReview.as_str()))
+                .count(&self.db)
+                .await?,
+            reports: reports::Entity::find().filter(reports::Column::Status.eq(OPEN)).count(&self.db).await?,
+            enquiries: enquiries::Entity::find()
+                .filter(enquiries::Column::Status.eq(ENQUIRY_OPEN))
+                .count(&self.db)
+                .await?,
+            check_ins: check_ins::Entity::find()
+                .filter(check_ins::Column::Attention.eq(ATTENTION_OPEN))
+                .count(&self.db)
+                .await?,
+        })
+    }
+}
