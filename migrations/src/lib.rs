@@ -11,6 +11,7 @@ mod m20261202_000004_idempotency_keys;
 mod m20261202_000005_introduction_members;
 mod m20261203_000006_embed_keys_and_enquiries;
 mod m20261203_000007_aftercare;
+mod m20261204_000008_external_refs;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_introduction_members::Migration),
             Box::new(m20261203_000006_embed_keys_and_enquiries::Migration),
             Box::new(m20261203_000007_aftercare::Migration),
+            Box::new(m20261204_000008_external_refs::Migration),
         ]
     }
 }

@@ -142,3 +142,30 @@ async fn reindex_rebuilds_the_search_index_and_refuses_while_a_server_runs() {
     let _ = server.child.wait();
     assert!(!ok && stderr.contains("stop the server first"), "{stderr}");
 }
+
+#[test]
+fn import_from_the_command_line_reports_and_is_idempotent() {
+    let Ok(data) = tempfile::tempdir() else { panic!("tempdir") };
+    let file = data.path().join("people.ndjson");
+    let mut good = sample_person();
+    good["external_ref"] = serde_json::json!("CLI-1");
+    let mut other = sample_person();
+    other["external_ref"] = serde_json::json!("CLI-2");
+    let text = format!("{good}\nnot json at all\n{other}\n");
+    if let Err(error) = std::fs::write(&file, text) {
+        panic!("{error}");
+    }
+    let path = file.to_string_lossy().into_owned();
+    let (ok, out, err) = run_in(data.path(), &["import", &path, "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("dry run, nothing written: created 2, updated 0, unchanged 0, rejected 1"), "{out}");
+    assert!(err.contains("line 2 (-):  invalid_line"), "each bad line by number: {err}");
+    let (ok, out, err) = run_in(data.path(), &["import", &path]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 2, updated 0, unchanged 0, rejected 1"), "{out}");
+    let (ok, out, err) = run_in(data.path(), &["import", &path]);
+    assert!(ok, "{err}");
+    assert!(out.contains("created 0, updated 0, unchanged 2, rejected 1"), "the same file again: {out}");
+    let (ok, _, err) = run_in(data.path(), &["import", "/nonexistent/people.ndjson"]);
+    assert!(!ok && err.contains("people.ndjson"), "{err}");
+}

@@ -177,3 +177,223 @@ async fn lookups_are_limited_per_caller_and_per_person_asked_about() {
     }
     retry_after(app.send(Method::GET, "/v1/search?q=cooking", Some(&searcher), None, None).await).await;
 }
+
+async fn import(app: &TestApp, token: Option<&str>, query: &str, body: String) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url(&format!("/v1/admin/import{query}")))
+        .header("content-type", "application/x-ndjson")
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    match request.send().await {
+        Ok(response) => response,
+        Err(error) => panic!("import: {error}"),
+    }
+}
+
+fn line(external_ref: &str, adjust: impl FnOnce(&mut Value)) -> String {
+    let mut person = sample_person();
+    person["external_ref"] = serde_json::json!(external_ref);
+    adjust(&mut person);
+    person.to_string()
+}
+
+async fn stored_people(app: &TestApp) -> Vec<friends_store::StoredPerson> {
+    let Ok(store) = friends_store::Store::connect(&app.database_url).await else { panic!("store") };
+    match store.people_page(None, 1_000).await {
+        Ok(people) => people,
+        Err(error) => panic!("people: {error}"),
+    }
+}
+
+fn rejected_lines(summary: &Value) -> Vec<(u64, String)> {
+    summary["rejected"]
+        .as_array()
+        .map(|lines| {
+            lines
+                .iter()
+                .map(|line| {
+                    (line["line"].as_u64().unwrap_or(0), line["errors"][0]["code"].as_str().unwrap_or("").to_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_import_reports_bad_lines_by_number_stores_none_of_them_and_is_idempotent() {
+    let app = spawn_app().await;
+    let admin = app.token(Role::Admin, Uuid::new_v4());
+    let file = [
+        line("CR-1", |_| {}),
+        "{\"display_name\": \"Wrenna Notjson\"".to_owned(),
+        line("CR-2", |person| {
+            person["discoverable"] = serde_json::json!(true);
+            person["public_listing"] = serde_json::json!(true);
+            person["outcode"] = serde_json::json!("TW9 7QX");
+        }),
+        line("CR-3", |person| {
+            person.as_object_mut().map(|object| object.remove("external_ref"));
+            person["display_name"] = serde_json::json!("Wrenna Noref");
+        }),
+        line("CR-4", |person| {
+            person["display_name"] = serde_json::json!("Wrenna Badterm");
+            person["interests"] = serde_json::json!(["not-a-known-interest-at-all"]);
+        }),
+        line("CR-1", |person| person["display_name"] = serde_json::json!("Wrenna Twice")),
+        String::new(),
+        line("CR-5", |person| person["outcode"] = serde_json::json!("M1")),
+    ]
+    .join("\n");
+
+    // Anyone but an admin: 404, and nothing stored.
+    for role in [Role::Member, Role::Broker, Role::Supporter] {
+        let token = app.token_with(role, Uuid::new_v4(), Vec::new(), vec![RICHMOND]);
+        assert_problem(import(&app, Some(&token), "", file.clone()).await, 404, "not_found").await;
+    }
+    assert_eq!(import(&app, None, "", file.clone()).await.status(), 401);
+    let as_json = app.client.post(app.url("/v1/admin/import")).bearer_auth(&admin).json(&serde_json::json!({})).send();
+    let Ok(as_json) = as_json.await else { panic!("send") };
+    assert_problem(as_json, 415, "unsupported_media_type").await;
+    assert!(stored_people(&app).await.is_empty());
+
+    // A dry run reports and writes nothing.
+    let dry = json_body(import(&app, Some(&admin), "?dry_run=true", file.clone()).await).await;
+    assert_eq!((dry["dry_run"].as_bool(), dry["created"].as_u64()), (Some(true), Some(3)), "{dry}");
+    assert!(stored_people(&app).await.is_empty(), "a dry run writes nothing");
+
+    let response = import(&app, Some(&admin), "", file.clone()).await;
+    assert_eq!(response.status(), 200);
+    let summary = json_body(response).await;
+    assert_eq!(summary["created"], 3, "{summary}");
+    assert_eq!(summary["updated"], 0);
+    assert_eq!(summary["unchanged"], 0);
+    assert_eq!(summary["rejected_total"], 4);
+    assert_eq!(
+        rejected_lines(&summary),
+        vec![
+            (2, "invalid_line".to_owned()),
+            (4, "required".to_owned()),
+            (5, "unknown_term".to_owned()),
+            (6, "duplicate".to_owned())
+        ],
+        "{summary}"
+    );
+    assert_eq!(summary["rejected"][2]["external_ref"], "CR-4");
+    assert_eq!(summary["rejected"][3]["errors"][0]["field"], "external_ref");
+
+    let people = stored_people(&app).await;
+    assert_eq!(people.len(), 3, "the good lines only");
+    assert!(people.iter().all(|person| !person.record.display_name.starts_with("Wrenna")), "no bad line stored");
+    assert!(people.iter().all(|person| !person.record.discoverable && !person.record.public_listing), "hidden");
+    assert!(people.iter().all(|person| person.record.outcode == "TW9" || person.record.outcode == "M1"));
+    // Hidden people are not found, even by an admin's search.
+    let found = json_body(app.send(Method::GET, "/v1/search?q=Zanzibar", Some(&admin), None, None).await).await;
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(0), "{found}");
+
+    // The same file again changes nothing.
+    let again = json_body(import(&app, Some(&admin), "", file.clone()).await).await;
+    assert_eq!(
+        (again["created"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(3))
+    );
+    let after = stored_people(&app).await;
+    assert!(after.iter().all(|person| person.version == 1), "no new version for the same line");
+
+    // The person chooses to be found; then a changed line updates them,
+    // and their choice stands.
+    let first = &after[0];
+    let path = format!("/v1/people/{}", first.id);
+    let patch = serde_json::json!({"discoverable": true});
+    assert_eq!(app.send(Method::PATCH, &path, Some(&admin), Some(&patch), Some("\"1\"")).await.status(), 200);
+    let found = json_body(app.send(Method::GET, "/v1/search?q=Zanzibar", Some(&admin), None, None).await).await;
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(1), "found once they choose: {found}");
+    let changed = [
+        line("CR-1", |person| person["about"] = serde_json::json!("Now likes narrowboats.")),
+        line("CR-2", |person| {
+            person["discoverable"] = serde_json::json!(true);
+            person["public_listing"] = serde_json::json!(true);
+            person["outcode"] = serde_json::json!("TW9 7QX");
+        }),
+        line("CR-5", |person| {
+            person["outcode"] = serde_json::json!("M1");
+            person["about"] = serde_json::json!("Now likes narrowboats.");
+        }),
+    ]
+    .join("\n");
+    let dry = json_body(import(&app, Some(&admin), "?dry_run=true", changed.clone()).await).await;
+    assert_eq!((dry["updated"].as_u64(), dry["unchanged"].as_u64()), (Some(2), Some(1)), "{dry}");
+    let updated = json_body(import(&app, Some(&admin), "", changed).await).await;
+    assert_eq!(
+        (updated["created"].as_u64(), updated["updated"].as_u64(), updated["unchanged"].as_u64()),
+        (Some(0), Some(2), Some(1))
+    );
+    let people = stored_people(&app).await;
+    let renewed: Vec<_> = people.iter().filter(|person| person.record.about == "Now likes narrowboats.").collect();
+    assert_eq!(renewed.len(), 2);
+    for person in &renewed {
+        let expected = if person.id == first.id { 3 } else { 2 };
+        assert_eq!(person.version, expected, "a changed line is a new version");
+        let export = json_body(
+            app.send(Method::GET, &format!("/v1/people/{}/export", person.id), Some(&admin), None, None).await,
+        )
+        .await;
+        assert!(export.to_string().contains("updated"), "the change log has the update: {export}");
+    }
+    let chose = people.iter().find(|person| person.id == first.id);
+    assert_eq!(chose.map(|person| person.record.discoverable), Some(true), "the person's own choice stands");
+}
+
+#[tokio::test]
+async fn reindex_while_serving_answers_every_concurrent_request() {
+    let app = spawn_app_with(default_backend(), |settings| settings.demo_people = Some(3_000)).await;
+    let admin = app.token(Role::Admin, Uuid::new_v4());
+    let non_admin = app.token(Role::Broker, Uuid::new_v4());
+    assert_problem(app.send(Method::POST, "/v1/admin/reindex", Some(&non_admin), None, None).await, 404, "not_found")
+        .await;
+    let people = json_body(app.send(Method::GET, "/v1/search?limit=5", Some(&admin), None, None).await).await;
+    let ids: Vec<String> = people["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|card| card["person_id"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    assert!(!ids.is_empty(), "demo people are found: {people}");
+    let reindex = app.send(Method::POST, "/v1/admin/reindex", Some(&admin), None, None);
+    let load = async {
+        let mut statuses = Vec::new();
+        let mut created = Vec::new();
+        for round in 0..40 {
+            let id = &ids[round % ids.len()];
+            let path = format!("/v1/people/{id}/suggestions");
+            let suggestions = app.send(Method::GET, &path, Some(&admin), None, None);
+            let search = app.send(Method::GET, "/v1/search?q=cooking&limit=5", Some(&admin), None, None);
+            let (suggestions, search) = futures_util::join!(suggestions, search);
+            statuses.push(suggestions.status().as_u16());
+            statuses.push(search.status().as_u16());
+            if round % 10 == 0 {
+                let member = Uuid::new_v4();
+                let token = app.token(Role::Member, member);
+                let response = app.send(Method::POST, "/v1/people", Some(&token), Some(&sample_person()), None).await;
+                statuses.push(response.status().as_u16());
+                created.push((member, token));
+            }
+        }
+        (statuses, created)
+    };
+    let (reindexed, (statuses, created)) = futures_util::join!(reindex, load);
+    assert_eq!(reindexed.status(), 200);
+    let report = json_body(reindexed).await;
+    assert!(report["people"].as_u64().unwrap_or(0) >= 3_000, "{report}");
+    let refused: Vec<&u16> = statuses.iter().filter(|status| !(200..300).contains(*status)).collect();
+    assert!(refused.is_empty(), "every request during the reindex was answered: {refused:?}");
+    // What was written during it is in the new indexes.
+    for (member, token) in &created {
+        let path = format!("/v1/people/{member}/suggestions");
+        assert_eq!(app.send(Method::GET, &path, Some(token), None, None).await.status(), 200);
+    }
+    let found =
+        json_body(app.send(Method::GET, "/v1/search?q=Zanzibar&limit=50", Some(&admin), None, None).await).await;
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(created.len()), "{found}");
+    assert_eq!(app.send(Method::GET, "/readyz", None, None, None).await.status(), 200);
+}

@@ -69,10 +69,12 @@ const LEAVES: [u16; 9] = [200, 200, 200, 200, 403, 404, 403, 404, 401];
 
 /// Admin operations: everyone else is told so.
 const ADMINS: [u16; 9] = [403, 403, 403, 403, 403, 403, 200, 403, 401];
+/// The operators' own operations: anyone else may not know they exist.
+const OPERATORS: [u16; 9] = [404, 404, 404, 404, 404, 404, 200, 404, 401];
 /// The embed key is the caller: no bearer token opens a public route.
 const EMBED_KEY_ONLY: [u16; 9] = [401; 9];
 
-const TABLE: [Row; 41] = [
+const TABLE: [Row; 43] = [
     row("GET", "/healthz", Rule::Open, ALL_200),
     row("GET", "/readyz", Rule::Open, ALL_200),
     row("GET", "/v1/taxonomy", Rule::AnyCaller, ALL_200),
@@ -138,6 +140,8 @@ const TABLE: [Row; 41] = [
     row("POST", "/v1/admin/embed-keys", Rule::AdminOnly, [403, 403, 403, 403, 403, 403, 201, 403, 401]),
     row("GET", "/v1/admin/embed-keys", Rule::AdminOnly, ADMINS),
     row("DELETE", "/v1/admin/embed-keys/{id}", Rule::AdminOnly, [403, 403, 403, 403, 403, 403, 204, 403, 401]),
+    row("POST", "/v1/admin/import", Rule::AdminOperation, OPERATORS),
+    row("POST", "/v1/admin/reindex", Rule::AdminOperation, OPERATORS),
     row("GET", "/embed/widget.js", Rule::Open, ALL_200),
     row("GET", "/embed/demo", Rule::Open, ALL_200),
 ];
@@ -402,6 +406,21 @@ async fn exercise(world: &World, row: &Row, caller: Caller) -> u16 {
                 .await;
             format!("/v1/admin/embed-keys/{}", key["id"].as_str().unwrap_or_default())
         }
+        (_, "/v1/admin/import") => {
+            let mut line = sample_person();
+            line["external_ref"] = json!(format!("walk-{}", uuid::Uuid::new_v4()));
+            let mut request = world
+                .app
+                .client
+                .post(world.app.url(row.path))
+                .header("content-type", "application/x-ndjson")
+                .body(format!("{line}\n"));
+            if let Some(token) = world.token_for(caller) {
+                request = request.bearer_auth(token);
+            }
+            return request.send().await.map(|response| response.status().as_u16()).unwrap_or_default();
+        }
+        (_, "/v1/admin/reindex") => row.path.to_owned(),
         (_, "/embed/widget.js") => row.path.to_owned(),
         (_, "/embed/demo") => "/embed/demo?key=ffe_0".to_owned(),
         (method, path) => panic!("the walk does not know how to call {method} {path}: teach `exercise`"),

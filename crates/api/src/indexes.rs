@@ -65,6 +65,8 @@ pub struct Indexes {
     catching_up: tokio::sync::Mutex<SearchHealth>,
     /// Whether the search index matches the matcher, as of the last catch-up.
     search_current: std::sync::atomic::AtomicBool,
+    /// The decline cooldown of the exclusions (kept for a rebuild).
+    cooldown: chrono::Duration,
 }
 
 /// What the search index needs before it matches the database again.
@@ -164,6 +166,26 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// The exclusions (blocks, open introductions, recent declines) from the
+/// database, with each asked person's waiting count set in `population`.
+async fn load_exclusions(
+    store: &Store,
+    population: &mut Population,
+    cooldown: chrono::Duration,
+    now: chrono::DateTime<Utc>,
+) -> Result<Exclusions, IndexesError> {
+    let mut exclusions = Exclusions::new(cooldown);
+    for block in store.active_blocks().await? {
+        exclusions.add(block.id, block.blocker, block.blocked);
+    }
+    for introduction in store.excluding_introductions(now - cooldown).await? {
+        for asked in exclusions.set_introduction(introduction) {
+            population.set_open_request_count(asked, exclusions.waiting_for(asked));
+        }
+    }
+    Ok(exclusions)
+}
+
 impl Indexes {
     /// Opens the search index in `folder` and builds the matcher and the
     /// exclusions (with the decline `cooldown`, as of `now`), from the
@@ -259,15 +281,7 @@ impl Indexes {
             tracing::warn!(error = %error, "search index rebuild failed; it is retried");
             search_failed = true;
         }
-        let mut exclusions = Exclusions::new(cooldown);
-        for block in store.active_blocks().await? {
-            exclusions.add(block.id, block.blocker, block.blocked);
-        }
-        for introduction in store.excluding_introductions(now - cooldown).await? {
-            for asked in exclusions.set_introduction(introduction) {
-                population.set_open_request_count(asked, exclusions.waiting_for(asked));
-            }
-        }
+        let exclusions = load_exclusions(store, &mut population, cooldown, now).await?;
         let indexes = Self {
             population: RwLock::new(population),
             exclusions: RwLock::new(exclusions),
@@ -276,6 +290,7 @@ impl Indexes {
             applied_seq: std::sync::atomic::AtomicI64::new(database_seq),
             catching_up: tokio::sync::Mutex::new(SearchHealth::Current),
             search_current: std::sync::atomic::AtomicBool::new(false),
+            cooldown,
         };
         let healed = if search_failed {
             Err(IndexesError::SearchBehind("its rebuild failed"))
@@ -299,6 +314,44 @@ impl Indexes {
         let people = indexes.read(Population::len)?;
         tracing::info!(people, database_seq, elapsed_ms = started.elapsed().as_millis() as u64, "indexes ready");
         Ok(indexes)
+    }
+
+    /// Rebuilds both indexes from the database while the old ones keep
+    /// serving (`POST /v1/admin/reindex`): a new matcher is loaded beside
+    /// the old one and swapped in, then the search index is rebuilt (its
+    /// readers see the old documents until the new ones are committed), and
+    /// every change made meanwhile is replayed. Returns when the new ones are
+    /// in place. While the search index rebuilds, this node's own writes are
+    /// committed at once but answer after it (they wait to be visible).
+    #[tracing::instrument(name = "indexes.rebuild", skip_all)]
+    pub async fn rebuild(&self, store: &Store, now: chrono::DateTime<Utc>) -> Result<usize, IndexesError> {
+        let started = std::time::Instant::now();
+        // The position first: what is committed while we load is replayed.
+        let seq = store.last_change_seq().await?;
+        let codebook = Arc::new(Codebook::new(&self.reference.taxonomy));
+        let districts = Arc::new(DistrictTable::new(&self.reference.areas));
+        let mut population = Population::new(codebook, districts, Utc::now().year());
+        let mut after = None;
+        loop {
+            let page = store.people_page(after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            population.apply(page.iter().map(|person| (person.id, Some(&person.record))));
+        }
+        let exclusions = load_exclusions(store, &mut population, self.cooldown, now).await?;
+        let people = population.len();
+        {
+            let mut health = self.catching_up.lock().await;
+            *self.population.write().map_err(|_| Poisoned)? = population;
+            *self.exclusions.write().map_err(|_| Poisoned)? = exclusions;
+            // Never forward: the old matcher may be past `seq`, and the
+            // replay from `seq` is idempotent.
+            self.applied_seq.fetch_min(seq, std::sync::atomic::Ordering::AcqRel);
+            *health = SearchHealth::Rebuild;
+        }
+        self.catch_up(store).await?;
+        tracing::info!(people, elapsed_ms = started.elapsed().as_millis() as u64, "indexes rebuilt while serving");
+        Ok(people)
     }
 
     /// Brings the search index alone from `from` to `to` (it missed these

@@ -25,6 +25,7 @@ pub mod errors;
 pub mod exclusions;
 pub mod html;
 pub mod idempotency;
+pub mod imports;
 pub mod indexes;
 pub mod input;
 pub mod introductions;

@@ -58,8 +58,19 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Rebuild this node's search index from the database (stop the
-    /// server using this data folder first).
+    /// server using this data folder first; a running one rebuilds its own
+    /// with POST /v1/admin/reindex).
     Reindex,
+    /// Import people from an NDJSON file: one person a line, each with its
+    /// external_ref (as POST /v1/admin/import). Imported people start
+    /// hidden.
+    Import {
+        /// The file (one JSON object a line).
+        file: std::path::PathBuf,
+        /// Check every line and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Make an embed key for a council website and print it (shown this
     /// once), with the address of the demo page that uses it.
     EmbedKey {
@@ -107,6 +118,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(&settings).await,
         Command::EmbedKey { authority, origins, label } => embed_key(&settings, authority, origins, label).await,
         Command::Reindex => reindex(&settings).await,
+        Command::Import { file, dry_run } => import(&settings, &file, dry_run).await,
         Command::SeedDemo { people, seed, planted_groups } => seed_demo(&settings, people, seed, planted_groups).await,
     };
     match outcome {
@@ -203,6 +215,70 @@ async fn reindex(settings: &Settings) -> Result<(), String> {
     .map_err(|error| error.to_string())?;
     println!("search index rebuilt: {} people findable", indexes.search().len());
     Ok(())
+}
+
+async fn import(settings: &Settings, file: &std::path::Path, dry_run: bool) -> Result<(), String> {
+    use friends_api::imports::{Importer, Line, LineSplitter, MAX_IMPORT_BYTES};
+    use std::io::{IsTerminal, Read};
+    let mut reader = std::fs::File::open(file).map_err(|error| format!("{}: {error}", file.display()))?;
+    let size = reader.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+    if size > MAX_IMPORT_BYTES as u64 {
+        return Err(format!("{} is over {MAX_IMPORT_BYTES} bytes: split it (an import is idempotent)", file.display()));
+    }
+    let store = open_store(settings).await?;
+    let reference = Reference::load().map_err(|error| error.to_string())?;
+    let mut importer = Importer::new(&store, None, &reference, chrono::Utc::now(), dry_run);
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(size);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut splitter = LineSplitter::default();
+    let mut chunk = vec![0_u8; 256 * 1024];
+    let failed = |error: friends_api::errors::ApiError| format!("import stopped: {error}");
+    loop {
+        let read = reader.read(&mut chunk).map_err(|error| format!("{}: {error}", file.display()))?;
+        if read == 0 {
+            break;
+        }
+        for line in splitter.push(&chunk[..read]) {
+            match line {
+                Line::Text(number, bytes) => importer.line(number, &bytes).await.map_err(failed)?,
+                Line::TooLong(number) => importer.too_long(number),
+            }
+        }
+        progress.inc(read as u64);
+        let so_far = importer.summary();
+        progress.set_message(format!(
+            "{} new, {} changed, {} rejected",
+            so_far.created, so_far.updated, so_far.rejected_total
+        ));
+    }
+    match splitter.finish() {
+        Some(Line::Text(number, bytes)) => importer.line(number, &bytes).await.map_err(failed)?,
+        Some(Line::TooLong(number)) => importer.too_long(number),
+        None => {}
+    }
+    let summary = importer.finish().await.map_err(failed)?;
+    progress.finish_and_clear();
+    for rejected in &summary.rejected {
+        let codes: Vec<String> =
+            rejected.errors.iter().map(|error| format!("{} {}", error.field, error.code.as_str())).collect();
+        let reference = rejected.external_ref.as_deref().unwrap_or("-");
+        eprintln!("line {} ({reference}): {}", rejected.line, codes.join("; "));
+    }
+    say(&format!(
+        "{}created {}, updated {}, unchanged {}, rejected {}\n",
+        if dry_run { "dry run, nothing written: " } else { "" },
+        summary.created,
+        summary.updated,
+        summary.unchanged,
+        summary.rejected_total
+    ))
 }
 
 async fn seed_demo(settings: &Settings, people: u32, seed: u64, planted_groups: u32) -> Result<(), String> {

@@ -10,10 +10,14 @@ pub enum FieldCode {
     ControlCharacters,
     /// Invisible or direction-changing characters in text.
     HiddenCharacters,
+    /// The same key twice (an import's `external_ref`).
+    Duplicate,
     /// Not an email address.
     InvalidEmail,
     /// Not a web origin (`https://host[:port]`).
     InvalidOrigin,
+    /// An import line that is not one JSON object.
+    InvalidLine,
     /// Not a postcode district.
     InvalidOutcode,
     /// Not a UK phone number.
@@ -51,8 +55,10 @@ impl FieldCode {
     pub const ALL: &[Self] = &[
         Self::ControlCharacters,
         Self::HiddenCharacters,
+        Self::Duplicate,
         Self::InvalidEmail,
         Self::InvalidOrigin,
+        Self::InvalidLine,
         Self::InvalidOutcode,
         Self::InvalidPhone,
         Self::InvalidText,
@@ -75,8 +81,10 @@ impl FieldCode {
         match self {
             Self::ControlCharacters => "control_characters",
             Self::HiddenCharacters => "hidden_characters",
+            Self::Duplicate => "duplicate",
             Self::InvalidEmail => "invalid_email",
             Self::InvalidOrigin => "invalid_origin",
+            Self::InvalidLine => "invalid_line",
             Self::InvalidOutcode => "invalid_outcode",
             Self::InvalidPhone => "invalid_phone",
             Self::InvalidText => "invalid_text",

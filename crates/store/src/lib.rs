@@ -28,6 +28,7 @@ mod enquiries;
 mod entities;
 mod error;
 mod idempotency;
+mod imports;
 mod introductions;
 mod people;
 mod reports;
@@ -41,6 +42,7 @@ pub use embed_keys::{NewEmbedKey, StoredEmbedKey};
 pub use enquiries::{NewEnquiry, StoredEnquiry};
 pub use error::StoreError;
 pub use idempotency::{Reservation, StoredAnswer};
+pub use imports::{ImportLine, Imported};
 pub use introductions::events::StoredEvent;
 pub use introductions::queue::{QueueDepth, QueueItem};
 pub use introductions::{

@@ -162,6 +162,11 @@ impl Store {
         crate::introductions::erasure::redact_person(&transaction, id, now).await?;
         crate::check_ins::erase_person(&transaction, id).await?;
         crate::agreements::erase_person(&transaction, id, now).await?;
+        // Their reference in the council's system (bulk import) too.
+        crate::entities::external_refs::Entity::delete_many()
+            .filter(crate::entities::external_refs::Column::PersonId.eq(id))
+            .exec(&transaction)
+            .await?;
         // Who they blocked, and who blocked them, is about them too.
         crate::entities::blocks::Entity::delete_many()
             .filter(
@@ -213,7 +218,7 @@ fn json_of<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
-fn to_row(
+pub(crate) fn to_row(
     id: Uuid,
     version: i64,
     record: &PersonRecord,

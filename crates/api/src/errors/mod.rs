@@ -61,6 +61,9 @@ pub enum ApiError {
     /// Body is not `application/json`.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// An import's body is not `application/x-ndjson`.
+    #[error("unsupported media type")]
+    NotNdjson,
     /// Body over the limit.
     #[error("payload too large")]
     PayloadTooLarge {
@@ -137,7 +140,7 @@ impl ApiError {
             Self::Validation(errors) => validation_code(errors),
             Self::InvalidBody(_) => ErrorCode::InvalidBody,
             Self::MalformedJson => ErrorCode::MalformedJson,
-            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::UnsupportedMediaType | Self::NotNdjson => ErrorCode::UnsupportedMediaType,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::InvalidPath => ErrorCode::InvalidPath,
             Self::InvalidQuery(_) => ErrorCode::InvalidQuery,
@@ -170,6 +173,7 @@ impl ApiError {
             Self::InvalidBody(message) => format!("The body does not have the expected shape: {message}"),
             Self::MalformedJson => "The body is not valid JSON.".into(),
             Self::UnsupportedMediaType => "Send the body as application/json.".into(),
+            Self::NotNdjson => "Send the people as application/x-ndjson: one JSON object a line.".into(),
             Self::PayloadTooLarge { limit } => format!("Bodies are limited to {limit} bytes."),
             Self::InvalidPath => "A part of the path is not valid (ids are UUIDs).".into(),
             Self::InvalidQuery(message) => format!("The query string is not valid: {message}"),

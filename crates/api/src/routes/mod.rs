@@ -16,11 +16,14 @@
 //!   (`embed::gate`) looks the key up, applies the rate limits (429 with
 //!   `Retry-After`) and answers CORS for the key's origins only; no bearer
 //!   token counts and no `Idempotency-Key` is kept (the caller is anonymous);
-//! - **admin**: admin-only operations (embed keys; bulk import next): a
-//!   bearer JWT, `Idempotency-Key` on every POST;
+//! - **admin**: admin-only operations (embed keys, reindex): a bearer JWT,
+//!   `Idempotency-Key` on every POST;
+//! - **bulk**: the bulk import, a streamed body: a bearer JWT, no
+//!   `Idempotency-Key` kept (the import is idempotent by `external_ref`);
 //! - **assets**: the embed widget's script and demo page, for anyone, with
 //!   a strict Content-Security-Policy.
 
+mod admin;
 mod aftercare;
 mod blocks;
 mod embed;
@@ -50,6 +53,10 @@ pub enum Scope {
     Public,
     /// Admin operations.
     Admin,
+    /// Admin operations on a streamed body (bulk import): no
+    /// `Idempotency-Key` is kept, because the body is not held whole and
+    /// the operation is idempotent by its own keys.
+    Bulk,
     /// The embed widget's script and demo page: anyone.
     Assets,
 }
@@ -113,7 +120,7 @@ impl ApiResource {
         }));
         // Each scope's own stack; `wrap` adds outside what came before.
         match self.spec.scope {
-            Scope::Ops | Scope::Assets => config.service(resource.wrap(from_fn(catch_panics))),
+            Scope::Ops | Scope::Assets | Scope::Bulk => config.service(resource.wrap(from_fn(catch_panics))),
             Scope::Private | Scope::Admin => {
                 config.service(resource.wrap(from_fn(catch_panics)).wrap(from_fn(crate::idempotency::idempotency)))
             }
@@ -134,7 +141,7 @@ impl ApiResource {
 }
 
 fn api_resources() -> Vec<ApiResource> {
-    use Scope::{Admin, Assets, Ops, Private, Public};
+    use Scope::{Admin, Assets, Bulk, Ops, Private, Public};
     vec![
         ApiResource::new(Ops, "/healthz").on(Method::GET, Rule::Open, health::live),
         ApiResource::new(Ops, "/readyz").on(Method::GET, Rule::Open, health::ready),
@@ -225,6 +232,8 @@ fn api_resources() -> Vec<ApiResource> {
             embed::list_keys,
         ),
         ApiResource::new(Admin, "/v1/admin/embed-keys/{id}").on(Method::DELETE, Rule::AdminOnly, embed::revoke_key),
+        ApiResource::new(Bulk, "/v1/admin/import").on(Method::POST, Rule::AdminOperation, admin::import),
+        ApiResource::new(Admin, "/v1/admin/reindex").on(Method::POST, Rule::AdminOperation, admin::reindex),
         ApiResource::new(Assets, "/embed/widget.js").on(Method::GET, Rule::Open, embed::widget_script),
         ApiResource::new(Assets, "/embed/demo").on(Method::GET, Rule::Open, embed::demo),
     ]

@@ -60,6 +60,8 @@ pub enum Rule {
     ResolveReport,
     /// [`admin_only`]: embed keys.
     AdminOnly,
+    /// [`admin_operation`]: bulk import, reindex.
+    AdminOperation,
     /// The embed key is the caller (public routes): no bearer token counts,
     /// and results stay in the key's authority.
     EmbedKey,
@@ -197,6 +199,12 @@ pub fn resolve_report(actor: Actor<'_>, about_authority: &str) -> Result<(), Ref
 /// nothing here whose existence could be probed).
 pub fn admin_only(actor: Actor<'_>) -> Result<(), Refusal> {
     if actor.role == Role::Admin { Ok(()) } else { Err(Refusal::Forbidden(Forbidden::AdminOnly)) }
+}
+
+/// [`Rule::AdminOperation`]: the operators' own operations (bulk import,
+/// reindex); anyone else may not know they exist.
+pub fn admin_operation(actor: Actor<'_>) -> Result<(), Refusal> {
+    if actor.role == Role::Admin { Ok(()) } else { Err(Refusal::NotFound) }
 }
 
 /// A public listing is the person's own choice (DESIGN §6): only the person,

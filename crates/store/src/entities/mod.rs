@@ -8,6 +8,7 @@ pub mod check_ins;
 pub mod embed_keys;
 pub mod enquiries;
 pub mod event_notes;
+pub mod external_refs;
 pub mod idempotency_keys;
 pub mod introduction_events;
 pub mod introduction_members;
