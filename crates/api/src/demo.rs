@@ -78,3 +78,23 @@ pub async fn seed_if_empty(
     }
     seed(store, reference, count, seed_value, 0).await.map(|_| ())
 }
+
+/// Writes `count` demo people as import lines (`friends import`), each
+/// with `external_ref` `DEMO-{index}`.
+pub fn write_ndjson(
+    reference: &Reference,
+    count: u32,
+    seed: u64,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let population = DemoPopulation::new(&reference.taxonomy, &reference.areas, Utc::now().year());
+    for index in 0..u64::from(count) {
+        let mut line = serde_json::to_value(population.person(seed, index)).map_err(std::io::Error::other)?;
+        if let Some(object) = line.as_object_mut() {
+            object.insert("external_ref".into(), serde_json::Value::String(format!("DEMO-{index}")));
+        }
+        serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}

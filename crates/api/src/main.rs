@@ -96,6 +96,10 @@ enum Command {
         /// data folder so that suggestion quality can be measured.
         #[arg(long, default_value_t = 0)]
         planted_groups: u32,
+        /// Write them to this NDJSON file, each with an external_ref, for
+        /// `friends import` (nothing is loaded).
+        #[arg(long)]
+        to_ndjson: Option<std::path::PathBuf>,
     },
 }
 
@@ -119,7 +123,10 @@ async fn main() -> ExitCode {
         Command::EmbedKey { authority, origins, label } => embed_key(&settings, authority, origins, label).await,
         Command::Reindex => reindex(&settings).await,
         Command::Import { file, dry_run } => import(&settings, &file, dry_run).await,
-        Command::SeedDemo { people, seed, planted_groups } => seed_demo(&settings, people, seed, planted_groups).await,
+        Command::SeedDemo { people, seed, to_ndjson: Some(path), .. } => demo_ndjson(people, seed, &path),
+        Command::SeedDemo { people, seed, planted_groups, to_ndjson: None } => {
+            seed_demo(&settings, people, seed, planted_groups).await
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -279,6 +286,18 @@ async fn import(settings: &Settings, file: &std::path::Path, dry_run: bool) -> R
         summary.unchanged,
         summary.rejected_total
     ))
+}
+
+fn demo_ndjson(people: u32, seed: u64, path: &std::path::Path) -> Result<(), String> {
+    use std::io::Write;
+    let reference = Reference::load().map_err(|error| error.to_string())?;
+    let file = std::fs::File::create(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let written = friends_api::demo::write_ndjson(&reference, people, seed, &mut out)
+        .and_then(|()| out.flush())
+        .map_err(|error| format!("{}: {error}", path.display()));
+    written?;
+    say(&format!("wrote {people} demo people to {} (seed {seed})\n", path.display()))
 }
 
 async fn seed_demo(settings: &Settings, people: u32, seed: u64, planted_groups: u32) -> Result<(), String> {
