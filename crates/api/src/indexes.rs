@@ -1,5 +1,8 @@
 //! This node's derived indexes: the in-memory matcher and the tantivy search
-//! index. Both are built from the database and kept current by tailing the
+//! index. (One file over 600 lines on purpose: open, catch-up, repair and
+//! rebuild all hold the same catch-up lock and the same applied position,
+//! and their correctness is argued together below; split, the invariant
+//! would be spread over files.) Both are built from the database and kept current by tailing the
 //! change log in `seq` order; neither is ever the truth.
 //!
 //! - **Start**: the search index is opened from disk; if it is missing,
