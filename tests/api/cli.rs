@@ -156,16 +156,26 @@ fn import_from_the_command_line_reports_and_is_idempotent() {
         panic!("{error}");
     }
     let path = file.to_string_lossy().into_owned();
-    let (ok, out, err) = run_in(data.path(), &["import", &path, "--dry-run"]);
+    let from = ["--authority", "E09000027"];
+    let (ok, out, err) = run_in(data.path(), &["import", &path, from[0], from[1], "--dry-run"]);
     assert!(ok, "{err}");
     assert!(out.contains("dry run, nothing written: created 2, updated 0, unchanged 0, rejected 1"), "{out}");
-    assert!(err.contains("line 2 (-):  invalid_line"), "each bad line by number: {err}");
-    let (ok, out, err) = run_in(data.path(), &["import", &path]);
+    assert!(err.contains("line 2:  invalid_line"), "each bad line by number: {err}");
+    let report = data.path().join("report.json");
+    let report_path = report.to_string_lossy().into_owned();
+    let (ok, out, err) = run_in(data.path(), &["import", &path, from[0], from[1], "--report", &report_path]);
     assert!(ok, "{err}");
     assert!(out.contains("created 2, updated 0, unchanged 0, rejected 1"), "{out}");
-    let (ok, out, err) = run_in(data.path(), &["import", &path]);
+    assert!(!err.contains("CLI-") && !out.contains("CLI-"), "no reference on the terminal: {err}");
+    let Ok(text) = std::fs::read_to_string(&report) else { panic!("the report is written") };
+    let Ok(summary) = serde_json::from_str::<serde_json::Value>(&text) else { panic!("the report is JSON: {text}") };
+    assert_eq!(summary["people"][1]["external_ref"], "CLI-2", "{summary}");
+    assert!(summary["people"][1]["person_id"].as_str().is_some_and(|id| id.len() == 36), "{summary}");
+    let (ok, out, err) = run_in(data.path(), &["import", &path, from[0], from[1]]);
     assert!(ok, "{err}");
     assert!(out.contains("created 0, updated 0, unchanged 2, rejected 1"), "the same file again: {out}");
-    let (ok, _, err) = run_in(data.path(), &["import", "/nonexistent/people.ndjson"]);
+    let (ok, _, err) = run_in(data.path(), &["import", &path, "--authority", "nowhere"]);
+    assert!(!ok && err.contains("--authority"), "{err}");
+    let (ok, _, err) = run_in(data.path(), &["import", "/nonexistent/people.ndjson", from[0], from[1]]);
     assert!(!ok && err.contains("people.ndjson"), "{err}");
 }

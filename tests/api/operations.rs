@@ -159,6 +159,15 @@ async fn lookups_are_limited_per_caller_and_per_person_asked_about() {
     let fresh = app.token(Role::Admin, Uuid::new_v4());
     let again = app.send(Method::GET, &format!("/v1/people/{target}/suggestions"), Some(&fresh), None, None).await;
     retry_after(again).await;
+    // That spent nothing of the person's own side: they, and a supporter
+    // acting for them, still get their suggestions.
+    let Ok(target_id) = target.parse::<Uuid>() else { panic!("an id") };
+    let themselves = app.token(Role::Member, target_id);
+    let supporter = app.token_with(Role::Supporter, Uuid::new_v4(), vec![target_id], Vec::new());
+    for token in [&themselves, &supporter] {
+        let path = format!("/v1/people/{target}/suggestions");
+        assert_eq!(app.send(Method::GET, &path, Some(token), None, None).await.status(), 200, "their own side");
+    }
     // A caller who may not see a person spends none of that person's
     // limit: still 404, however often.
     let stranger = app.token(Role::Member, Uuid::new_v4());
@@ -222,6 +231,19 @@ fn rejected_lines(summary: &Value) -> Vec<(u64, String)> {
         .unwrap_or_default()
 }
 
+/// The person id the import answered for `external_ref`.
+fn person_of(summary: &Value, external_ref: &str) -> Uuid {
+    let found = summary["people"].as_array().and_then(|people| {
+        people
+            .iter()
+            .find(|person| person["external_ref"] == external_ref)
+            .and_then(|person| person["person_id"].as_str().and_then(|id| id.parse().ok()))
+    });
+    found.unwrap_or_else(|| panic!("{external_ref} has an id in {summary}"))
+}
+
+const FROM_RICHMOND: &str = "?authority=E09000027";
+
 #[tokio::test]
 async fn an_import_reports_bad_lines_by_number_stores_none_of_them_and_is_idempotent() {
     let app = spawn_app().await;
@@ -244,29 +266,43 @@ async fn an_import_reports_bad_lines_by_number_stores_none_of_them_and_is_idempo
         }),
         line("CR-1", |person| person["display_name"] = serde_json::json!("Wrenna Twice")),
         String::new(),
+        // Out of the council's area (a placement elsewhere): its reference
+        // is still the council's.
         line("CR-5", |person| person["outcode"] = serde_json::json!("M1")),
     ]
     .join("\n");
 
-    // Anyone but an admin: 404, and nothing stored.
+    // Anyone but an admin: 404, whatever the query, and nothing stored.
     for role in [Role::Member, Role::Broker, Role::Supporter] {
         let token = app.token_with(role, Uuid::new_v4(), Vec::new(), vec![RICHMOND]);
-        assert_problem(import(&app, Some(&token), "", file.clone()).await, 404, "not_found").await;
+        assert_problem(import(&app, Some(&token), FROM_RICHMOND, file.clone()).await, 404, "not_found").await;
+        assert_problem(import(&app, Some(&token), "?no_such=1", file.clone()).await, 404, "not_found").await;
     }
-    assert_eq!(import(&app, None, "", file.clone()).await.status(), 401);
-    let as_json = app.client.post(app.url("/v1/admin/import")).bearer_auth(&admin).json(&serde_json::json!({})).send();
+    assert_eq!(import(&app, None, FROM_RICHMOND, file.clone()).await.status(), 401);
+    let as_json = app
+        .client
+        .post(app.url(&format!("/v1/admin/import{FROM_RICHMOND}")))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({}))
+        .send();
     let Ok(as_json) = as_json.await else { panic!("send") };
     assert_problem(as_json, 415, "unsupported_media_type").await;
+    // The import names whose references these are.
+    for query in ["", "?authority=E99999999", "?authority=E09000027&no_such=1"] {
+        assert_problem(import(&app, Some(&admin), query, file.clone()).await, 400, "invalid_query").await;
+    }
     assert!(stored_people(&app).await.is_empty());
 
     // A dry run reports and writes nothing.
-    let dry = json_body(import(&app, Some(&admin), "?dry_run=true", file.clone()).await).await;
+    let dry = json_body(import(&app, Some(&admin), "?authority=E09000027&dry_run=true", file.clone()).await).await;
     assert_eq!((dry["dry_run"].as_bool(), dry["created"].as_u64()), (Some(true), Some(3)), "{dry}");
+    assert_eq!(dry["people"][0]["person_id"], Value::Null, "no id for a person not created: {dry}");
     assert!(stored_people(&app).await.is_empty(), "a dry run writes nothing");
 
-    let response = import(&app, Some(&admin), "", file.clone()).await;
+    let response = import(&app, Some(&admin), FROM_RICHMOND, file.clone()).await;
     assert_eq!(response.status(), 200);
     let summary = json_body(response).await;
+    assert_eq!(summary["authority"], RICHMOND, "{summary}");
     assert_eq!(summary["created"], 3, "{summary}");
     assert_eq!(summary["updated"], 0);
     assert_eq!(summary["unchanged"], 0);
@@ -283,9 +319,31 @@ async fn an_import_reports_bad_lines_by_number_stores_none_of_them_and_is_idempo
     );
     assert_eq!(summary["rejected"][2]["external_ref"], "CR-4");
     assert_eq!(summary["rejected"][3]["errors"][0]["field"], "external_ref");
+    let outcomes: Vec<(u64, &str, &str)> = summary["people"]
+        .as_array()
+        .map(|people| {
+            people
+                .iter()
+                .map(|person| {
+                    (
+                        person["line"].as_u64().unwrap_or(0),
+                        person["external_ref"].as_str().unwrap_or(""),
+                        person["outcome"].as_str().unwrap_or(""),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(outcomes, vec![(1, "CR-1", "created"), (3, "CR-2", "created"), (8, "CR-5", "created")]);
 
     let people = stored_people(&app).await;
     assert_eq!(people.len(), 3, "the good lines only");
+    let mut ids: Vec<Uuid> = people.iter().map(|person| person.id).collect();
+    let mut answered: Vec<Uuid> =
+        ["CR-1", "CR-2", "CR-5"].iter().map(|reference| person_of(&summary, reference)).collect();
+    ids.sort();
+    answered.sort();
+    assert_eq!(ids, answered, "the answer maps each reference to its person");
     assert!(people.iter().all(|person| !person.record.display_name.starts_with("Wrenna")), "no bad line stored");
     assert!(people.iter().all(|person| !person.record.discoverable && !person.record.public_listing), "hidden");
     assert!(people.iter().all(|person| person.record.outcode == "TW9" || person.record.outcode == "M1"));
@@ -294,56 +352,110 @@ async fn an_import_reports_bad_lines_by_number_stores_none_of_them_and_is_idempo
     assert_eq!(found["items"].as_array().map(Vec::len), Some(0), "{found}");
 
     // The same file again changes nothing.
-    let again = json_body(import(&app, Some(&admin), "", file.clone()).await).await;
+    let again = json_body(import(&app, Some(&admin), FROM_RICHMOND, file.clone()).await).await;
     assert_eq!(
         (again["created"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()),
         (Some(0), Some(0), Some(3))
     );
+    assert_eq!(person_of(&again, "CR-1"), person_of(&summary, "CR-1"), "unchanged lines give their ids too");
     let after = stored_people(&app).await;
     assert!(after.iter().all(|person| person.version == 1), "no new version for the same line");
 
-    // The person chooses to be found; then a changed line updates them,
-    // and their choice stands.
-    let first = &after[0];
-    let path = format!("/v1/people/{}", first.id);
-    let patch = serde_json::json!({"discoverable": true});
-    assert_eq!(app.send(Method::PATCH, &path, Some(&admin), Some(&patch), Some("\"1\"")).await.status(), 200);
-    let found = json_body(app.send(Method::GET, "/v1/search?q=Zanzibar", Some(&admin), None, None).await).await;
-    assert_eq!(found["items"].as_array().map(Vec::len), Some(1), "found once they choose: {found}");
+    // Another council's system may use the same numbers: its CR-1 is
+    // somebody else.
+    let neighbour = json_body(import(&app, Some(&admin), "?authority=E09000033", line("CR-1", |_| {})).await).await;
+    assert_eq!(neighbour["created"], 1, "{neighbour}");
+    assert_ne!(person_of(&neighbour, "CR-1"), person_of(&summary, "CR-1"));
+    assert_eq!(stored_people(&app).await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_changed_line_changes_only_what_the_person_left_as_imported() {
+    let app = spawn_app().await;
+    let admin = app.token(Role::Admin, Uuid::new_v4());
+    let file = [line("CR-1", |_| {}), line("CR-2", |_| {})].join("\n");
+    let summary = json_body(import(&app, Some(&admin), FROM_RICHMOND, file).await).await;
+    let (chooser, other) = (person_of(&summary, "CR-1"), person_of(&summary, "CR-2"));
+
+    // CR-1 chooses to be found, to pause for now, and moves to Westminster.
+    let themselves = app.token(Role::Member, chooser);
+    let own = serde_json::json!({"discoverable": true, "status": "paused", "outcode": "SW1A"});
+    let path = format!("/v1/people/{chooser}");
+    assert_eq!(app.send(Method::PATCH, &path, Some(&themselves), Some(&own), Some("\"1\"")).await.status(), 200);
+
+    // The council's next file changes what both wrote about, and would
+    // make everyone active, shared and in Richmond again.
     let changed = [
-        line("CR-1", |person| person["about"] = serde_json::json!("Now likes narrowboats.")),
-        line("CR-2", |person| {
-            person["discoverable"] = serde_json::json!(true);
-            person["public_listing"] = serde_json::json!(true);
-            person["outcode"] = serde_json::json!("TW9 7QX");
-        }),
-        line("CR-5", |person| {
-            person["outcode"] = serde_json::json!("M1");
+        line("CR-1", |person| {
             person["about"] = serde_json::json!("Now likes narrowboats.");
+            person["status"] = serde_json::json!("active");
+            person["share_needs_with_matches"] = serde_json::json!(true);
         }),
+        line("CR-2", |person| person["about"] = serde_json::json!("Now likes narrowboats.")),
     ]
     .join("\n");
-    let dry = json_body(import(&app, Some(&admin), "?dry_run=true", changed.clone()).await).await;
-    assert_eq!((dry["updated"].as_u64(), dry["unchanged"].as_u64()), (Some(2), Some(1)), "{dry}");
-    let updated = json_body(import(&app, Some(&admin), "", changed).await).await;
+    let dry = json_body(import(&app, Some(&admin), "?authority=E09000027&dry_run=true", changed.clone()).await).await;
+    assert_eq!((dry["updated"].as_u64(), dry["unchanged"].as_u64()), (Some(2), Some(0)), "{dry}");
+    let updated = json_body(import(&app, Some(&admin), FROM_RICHMOND, changed.clone()).await).await;
     assert_eq!(
         (updated["created"].as_u64(), updated["updated"].as_u64(), updated["unchanged"].as_u64()),
-        (Some(0), Some(2), Some(1))
+        (Some(0), Some(2), Some(0)),
+        "{updated}"
     );
     let people = stored_people(&app).await;
-    let renewed: Vec<_> = people.iter().filter(|person| person.record.about == "Now likes narrowboats.").collect();
-    assert_eq!(renewed.len(), 2);
-    for person in &renewed {
-        let expected = if person.id == first.id { 3 } else { 2 };
-        assert_eq!(person.version, expected, "a changed line is a new version");
-        let export = json_body(
-            app.send(Method::GET, &format!("/v1/people/{}/export", person.id), Some(&admin), None, None).await,
-        )
-        .await;
-        assert!(export.to_string().contains("updated"), "the change log has the update: {export}");
-    }
-    let chose = people.iter().find(|person| person.id == first.id);
-    assert_eq!(chose.map(|person| person.record.discoverable), Some(true), "the person's own choice stands");
+    let find = |id: Uuid| people.iter().find(|person| person.id == id).unwrap_or_else(|| panic!("{id} is stored"));
+    let (chose, left) = (find(chooser), find(other));
+    assert_eq!(chose.record.about, "Now likes narrowboats.", "what the person left as imported follows the file");
+    assert_eq!(left.record.about, "Now likes narrowboats.");
+    assert_eq!((chose.version, left.version), (3, 2), "a changed line is a new version");
+    assert!(chose.record.discoverable, "their choice to be found stands");
+    assert_eq!(chose.record.status, friends_domain::person::ProfileStatus::Paused, "their pause stands");
+    assert!(!chose.record.share_needs_with_matches, "sharing needs is theirs to choose");
+    assert_eq!(
+        (chose.record.outcode.as_str(), chose.record.authority_code.as_str()),
+        ("SW1A", "E09000033"),
+        "their move stands"
+    );
+    assert!(!left.record.share_needs_with_matches && !left.record.discoverable);
+    // The same changed file again: nothing new.
+    let again = json_body(import(&app, Some(&admin), FROM_RICHMOND, changed).await).await;
+    assert_eq!(again["unchanged"], 2, "{again}");
+
+    // Their export shows the update and the council's reference.
+    let export =
+        json_body(app.send(Method::GET, &format!("/v1/people/{chooser}/export"), Some(&admin), None, None).await).await;
+    let operations: Vec<&str> = export["changes"]
+        .as_array()
+        .map(|changes| changes.iter().filter_map(|change| change["operation"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(operations, vec!["created", "updated", "updated"], "{export}");
+    assert_eq!(export["external_refs"][0]["authority"], RICHMOND, "{export}");
+    assert_eq!(export["external_refs"][0]["external_ref"], "CR-1", "{export}");
+
+    // Erased, they stay erased: the council's next file does not bring
+    // them back, and says so.
+    assert_eq!(app.send(Method::DELETE, &path, Some(&admin), None, None).await.status(), 204);
+    let after = json_body(import(&app, Some(&admin), FROM_RICHMOND, line("CR-1", |_| {})).await).await;
+    assert_eq!((after["created"].as_u64(), after["rejected_total"].as_u64()), (Some(0), Some(1)), "{after}");
+    assert_eq!(rejected_lines(&after), vec![(1, "erased".to_owned())]);
+    assert_eq!(stored_people(&app).await.len(), 1);
+    // What is kept of them is a digest: their reference is in no row.
+    let kept = query_texts(&app, "SELECT authority || ' ' || external_ref FROM external_refs").await;
+    assert_eq!(kept, vec![format!("{RICHMOND} CR-2")]);
+    let digests = query_texts(&app, "SELECT authority || ' ' || ref_digest FROM erased_refs").await;
+    assert_eq!(digests.len(), 1);
+    assert!(!digests[0].contains("CR-1") && digests[0].len() == RICHMOND.len() + 1 + 64, "{digests:?}");
+}
+
+async fn query_texts(app: &TestApp, sql: &str) -> Vec<String> {
+    use sea_orm::ConnectionTrait;
+    let Ok(db) = sea_orm::Database::connect(&app.database_url).await else { panic!("connect") };
+    let rows = match db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await {
+        Ok(rows) => rows,
+        Err(error) => panic!("{sql}: {error}"),
+    };
+    let _ = db.close().await;
+    rows.iter().filter_map(|row| row.try_get_by_index::<String>(0).ok()).collect()
 }
 
 #[tokio::test]
@@ -381,16 +493,36 @@ async fn reindex_while_serving_answers_every_concurrent_request() {
         }
         (statuses, created)
     };
-    let (reindexed, (statuses, created)) = futures_util::join!(reindex, load);
-    assert_eq!(reindexed.status(), 200);
+    // A second reindex meanwhile is refused, not run twice over.
+    let second = async {
+        let mut answers = Vec::new();
+        for _ in 0..5 {
+            let response = app.send(Method::POST, "/v1/admin/reindex", Some(&admin), None, None).await;
+            let status = response.status().as_u16();
+            let body = json_body(response).await;
+            answers.push((status, body["code"].as_str().map(str::to_owned)));
+        }
+        answers
+    };
+    let (reindexed, (statuses, created), mut answers) = futures_util::join!(reindex, load, second);
+    let status = reindexed.status().as_u16();
     let report = json_body(reindexed).await;
-    assert!(report["people"].as_u64().unwrap_or(0) >= 3_000, "{report}");
+    answers.push((status, report["code"].as_str().map(str::to_owned)));
+    // Whichever came first ran; any other meanwhile was told so.
+    assert!(
+        answers.iter().all(|answer| answer.0 == 200 || *answer == (409, Some("reindex_running".to_owned()))),
+        "one reindex at a time: {answers:?}"
+    );
+    assert!(answers.iter().any(|answer| answer.0 == 200), "{answers:?}");
+    assert!(status == 409 || report["people"].as_u64().unwrap_or(0) >= 3_000, "{report}");
     let refused: Vec<&u16> = statuses.iter().filter(|status| !(200..300).contains(*status)).collect();
     assert!(refused.is_empty(), "every request during the reindex was answered: {refused:?}");
     // What was written during it is in the new indexes.
     for (member, token) in &created {
         let path = format!("/v1/people/{member}/suggestions");
-        assert_eq!(app.send(Method::GET, &path, Some(token), None, None).await.status(), 200);
+        let response = app.send(Method::GET, &path, Some(token), None, None).await;
+        let status = response.status();
+        assert_eq!(status, 200, "{}", response.text().await.unwrap_or_default());
     }
     let found =
         json_body(app.send(Method::GET, "/v1/search?q=Zanzibar&limit=50", Some(&admin), None, None).await).await;

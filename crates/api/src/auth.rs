@@ -23,7 +23,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use futures_util::future::LocalBoxFuture;
-use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -85,6 +84,15 @@ impl Caller {
             subject: self.subject,
             acts_for: &self.acts_for,
             authorities: &self.authorities,
+        }
+    }
+
+    /// Whether the caller is `person`, or a supporter acting for them.
+    pub fn is_on_the_side_of(&self, person: Uuid) -> bool {
+        match self.role {
+            Role::Member => self.subject == person,
+            Role::Supporter => self.acts_for.contains(&person),
+            Role::Broker | Role::Admin => false,
         }
     }
 
@@ -180,10 +188,13 @@ impl TokenVerifier {
             algorithm: Algorithm::HS256,
             key: DecodingKey::from_secret(secret.expose().as_bytes()),
         });
+        // Keys fetched over https are never fetched from a redirect to http.
+        let https = settings.jwks_url.as_deref().is_some_and(|url| url.starts_with("https://"));
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(FETCH_TIMEOUT)
             .redirect(reqwest::redirect::Policy::limited(3))
+            .https_only(https)
             .build()
             .map_err(|error| KeyError(format!("HTTP client: {error}")))?;
         let verifier = Self {
@@ -388,24 +399,57 @@ fn bearer_token(request: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
 }
 
+/// The usable signing keys of a JWK set. A provider's set may also hold
+/// keys that are not for us (for encryption, of another algorithm, of a
+/// kind this version cannot read): each is skipped, by `kid`, and the rest
+/// are trusted. A set with no usable key is an error, so that the last good
+/// set is kept rather than every token refused.
 fn parse_jwks(bytes: &[u8]) -> Result<KeyMap, KeyError> {
-    let set: JwkSet = serde_json::from_slice(bytes).map_err(|error| KeyError(format!("not a JWK set: {error}")))?;
+    #[derive(serde::Deserialize)]
+    struct Set {
+        keys: Vec<serde_json::Value>,
+    }
+    let set: Set = serde_json::from_slice(bytes).map_err(|error| {
+        KeyError(format!("not a JWK set: {}", crate::errors::redact_serde_message(&error.to_string())))
+    })?;
     let mut keys = HashMap::new();
-    for jwk in &set.keys {
-        let kid = jwk.common.key_id.clone().ok_or_else(|| KeyError("every key needs a kid".into()))?;
-        let named = jwk
-            .common
-            .key_algorithm
-            .ok_or_else(|| KeyError(format!("key {kid} needs an alg (the algorithm is pinned per key)")))?;
-        let algorithm: Algorithm =
-            named.to_string().parse().map_err(|_| KeyError(format!("key {kid}: unsupported alg {named}")))?;
-        if !matches!(algorithm, Algorithm::RS256 | Algorithm::ES256 | Algorithm::EdDSA) {
-            return Err(KeyError(format!("key {kid}: alg {named} is not one of RS256, ES256, EdDSA")));
+    let mut skipped = Vec::new();
+    for value in set.keys {
+        match usable_key(value) {
+            Ok((kid, key)) => {
+                keys.insert(kid, Arc::new(key));
+            }
+            Err(reason) => skipped.push(reason),
         }
-        let key = DecodingKey::from_jwk(jwk).map_err(|error| KeyError(format!("key {kid}: {error}")))?;
-        keys.insert(kid, Arc::new(TrustedKey { algorithm, key }));
+    }
+    if !skipped.is_empty() {
+        tracing::warn!(skipped = %skipped.join("; "), trusted = keys.len(), "JWK set: some keys are not usable");
+    }
+    if keys.is_empty() {
+        return Err(KeyError("the JWK set has no usable signing key (RS256, ES256 or EdDSA, with kid and alg)".into()));
     }
     Ok(keys)
+}
+
+/// One key of a set, if it can verify our tokens; else why not.
+fn usable_key(value: serde_json::Value) -> Result<(String, TrustedKey), String> {
+    let kid = value.get("kid").and_then(serde_json::Value::as_str).map(str::to_owned);
+    let name = kid.clone().unwrap_or_else(|| "(no kid)".to_owned());
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(value).map_err(|_| format!("{name}: not a key this version reads"))?;
+    let kid = kid.ok_or_else(|| format!("{name}: every key needs a kid"))?;
+    if let Some(usage) = &jwk.common.public_key_use
+        && *usage != jsonwebtoken::jwk::PublicKeyUse::Signature
+    {
+        return Err(format!("{kid}: not a signing key"));
+    }
+    let named = jwk.common.key_algorithm.ok_or_else(|| format!("{kid}: no alg (the algorithm is pinned per key)"))?;
+    let algorithm: Algorithm = named.to_string().parse().map_err(|_| format!("{kid}: unsupported alg {named}"))?;
+    if !matches!(algorithm, Algorithm::RS256 | Algorithm::ES256 | Algorithm::EdDSA) {
+        return Err(format!("{kid}: alg {named} is not one of RS256, ES256, EdDSA"));
+    }
+    let key = DecodingKey::from_jwk(&jwk).map_err(|error| format!("{kid}: {error}"))?;
+    Ok((kid, TrustedKey { algorithm, key }))
 }
 
 impl FromRequest for Caller {

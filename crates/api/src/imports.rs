@@ -4,12 +4,17 @@
 //!
 //! - **Streamed**: lines are read as they arrive and written in batches of
 //!   [`BATCH`]; the body is never held whole (at most [`MAX_IMPORT_BYTES`]).
-//! - **Idempotent**: `external_ref` is unique per authority; the same line
-//!   again changes nothing, a changed line updates the person (a new version
-//!   and a change-log row), and a dry run decides the same and writes nothing.
-//! - **Hidden until they choose**: an imported person starts with
+//! - **Idempotent**: `external_ref` is unique per importing authority (the
+//!   council whose system the file comes from, named by the import, not
+//!   derived from each line: people move, and neighbours' numbering
+//!   overlaps); the same line again changes nothing, a changed line updates
+//!   the person (a new version and a change-log row), and a dry run decides
+//!   the same and writes nothing. The answer maps each reference to its id.
+//! - **The profile is the person's**: an imported person starts with
 //!   `discoverable` and `public_listing` off, whatever the line says (DESIGN
-//!   §6); an update by a later import keeps what the person chose since.
+//!   §6); a later line never changes their own choices, nor a field they
+//!   changed since the last import (`friends_domain::imported`).
+//! - **Erasure holds**: the line of a person who was erased is refused.
 //! - **Bad lines** are reported by number, with the reason of each field,
 //!   and nothing of them is stored. Nothing of a line is logged.
 
@@ -21,7 +26,6 @@ use friends_domain::{FieldCode, FieldError};
 use friends_store::{ImportLine, Imported, Store};
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::errors::{ApiError, parse_body};
 use crate::indexes::Indexes;
@@ -49,11 +53,26 @@ pub struct Rejected {
     pub errors: Vec<FieldError>,
 }
 
+/// What became of one good line.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportedPerson {
+    /// Its number in the file, from 1.
+    pub line: u64,
+    /// Its `external_ref`.
+    pub external_ref: String,
+    /// The person's id here (none for a person a dry run would create).
+    pub person_id: Option<uuid::Uuid>,
+    /// `created`, `updated` or `unchanged`.
+    pub outcome: &'static str,
+}
+
 /// What an import did (or, dry, would do).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportSummary {
     /// Whether nothing was written.
     pub dry_run: bool,
+    /// The importing authority (whose references these are).
+    pub authority: String,
     /// New people.
     pub created: u64,
     /// People whose line changed.
@@ -64,6 +83,8 @@ pub struct ImportSummary {
     pub rejected: Vec<Rejected>,
     /// How many lines were not imported, all told.
     pub rejected_total: u64,
+    /// Every imported line, in order: its reference and the person's id.
+    pub people: Vec<ImportedPerson>,
 }
 
 /// One import in progress.
@@ -75,23 +96,43 @@ pub struct Importer<'a> {
     indexes: Option<&'a Indexes>,
     reference: &'a Reference,
     now: DateTime<Utc>,
+    /// The lines of the batch being gathered, with their numbers.
     batch: Vec<ImportLine>,
-    /// Where each (authority, reference) was first seen in this file.
-    seen: HashMap<(String, String), u64>,
+    numbers: Vec<u64>,
+    /// Where each reference was first seen in this file.
+    seen: HashMap<String, u64>,
     summary: ImportSummary,
 }
 
 impl<'a> Importer<'a> {
-    /// A new import at `now`; `dry_run` writes nothing.
+    /// A new import from `authority`'s system at `now`; `dry_run` writes
+    /// nothing. An authority that is not known is refused.
     pub fn new(
         store: &'a Store,
         indexes: Option<&'a Indexes>,
         reference: &'a Reference,
+        authority: &str,
         now: DateTime<Utc>,
         dry_run: bool,
-    ) -> Self {
-        let summary = ImportSummary { dry_run, ..ImportSummary::default() };
-        Self { store, indexes, reference, now, batch: Vec::new(), seen: HashMap::new(), summary }
+    ) -> Result<Self, ApiError> {
+        let authority = authority.trim();
+        if reference.areas.authority_name(authority).is_none() {
+            return Err(ApiError::InvalidQuery(
+                "authority is the ONS code of the council whose system the file comes from (for example E09000033)"
+                    .into(),
+            ));
+        }
+        let summary = ImportSummary { dry_run, authority: authority.to_owned(), ..ImportSummary::default() };
+        Ok(Self {
+            store,
+            indexes,
+            reference,
+            now,
+            batch: Vec::new(),
+            numbers: Vec::new(),
+            seen: HashMap::new(),
+            summary,
+        })
     }
 
     /// Takes line `number` (from 1); writes a batch when one is full.
@@ -102,18 +143,15 @@ impl<'a> Importer<'a> {
         }
         match self.parse(bytes) {
             Ok(line) => {
-                let key = (line.record.authority_code.clone(), line.external_ref.clone());
-                if let Some(first) = self.seen.get(&key) {
+                if let Some(first) = self.seen.get(&line.external_ref) {
                     let message = format!("This external_ref is on line {first} already.");
-                    self.reject(
-                        number,
-                        Some(key.1),
-                        vec![FieldError::new("external_ref", FieldCode::Duplicate, message)],
-                    );
+                    let error = FieldError::new("external_ref", FieldCode::Duplicate, message);
+                    self.reject(number, Some(line.external_ref), vec![error]);
                     return Ok(());
                 }
-                self.seen.insert(key, number);
+                self.seen.insert(line.external_ref.clone(), number);
                 self.batch.push(line);
+                self.numbers.push(number);
                 if self.batch.len() >= BATCH {
                     self.flush().await?;
                 }
@@ -132,6 +170,8 @@ impl<'a> Importer<'a> {
     /// Writes what is left and brings this node's indexes up to date.
     pub async fn finish(mut self) -> Result<ImportSummary, ApiError> {
         self.flush().await?;
+        // An erased person's line is found when its batch is written.
+        self.summary.rejected.sort_by_key(|rejected| rejected.line);
         if let Some(indexes) = self.indexes
             && !self.summary.dry_run
         {
@@ -166,13 +206,36 @@ impl<'a> Importer<'a> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        let outcomes = self.store.import_people(&batch, self.summary.dry_run, self.now).await?;
-        for outcome in outcomes {
-            match outcome {
-                Imported::Created => self.summary.created += 1,
-                Imported::Updated => self.summary.updated += 1,
-                Imported::Unchanged => self.summary.unchanged += 1,
-            }
+        let numbers = std::mem::take(&mut self.numbers);
+        let outcomes =
+            self.store.import_people(&self.summary.authority, &batch, self.summary.dry_run, self.now).await?;
+        for ((line, number), outcome) in batch.into_iter().zip(numbers).zip(outcomes) {
+            let (person_id, word) = match outcome {
+                Imported::Created(id) => {
+                    self.summary.created += 1;
+                    (id, "created")
+                }
+                Imported::Updated(id) => {
+                    self.summary.updated += 1;
+                    (Some(id), "updated")
+                }
+                Imported::Unchanged(id) => {
+                    self.summary.unchanged += 1;
+                    (Some(id), "unchanged")
+                }
+                Imported::Erased => {
+                    let message = "This person asked to be removed from Finding Friends. Take them out of the file.";
+                    let error = FieldError::new("external_ref", FieldCode::Erased, message);
+                    self.reject(number, Some(line.external_ref), vec![error]);
+                    continue;
+                }
+            };
+            self.summary.people.push(ImportedPerson {
+                line: number,
+                external_ref: line.external_ref,
+                person_id,
+                outcome: word,
+            });
         }
         Ok(())
     }
@@ -203,8 +266,7 @@ impl<'a> Importer<'a> {
             (Ok(external_ref), Ok(mut record)) => {
                 record.discoverable = false;
                 record.public_listing = false;
-                let fingerprint = fingerprint(&record);
-                Ok(ImportLine { external_ref, record, fingerprint })
+                Ok(ImportLine { external_ref, record })
             }
             (external_ref, record) => {
                 let (usable, mut errors) = match external_ref {
@@ -239,13 +301,6 @@ fn check_reference(text: &str) -> Result<(), FieldError> {
         return Err(FieldError::new("external_ref", FieldCode::InvalidText, message));
     }
     Ok(())
-}
-
-/// SHA-256 of the person as imported (their fields serialise in a fixed
-/// order, lists as given).
-fn fingerprint(record: &friends_domain::person::PersonRecord) -> String {
-    let bytes = serde_json::to_vec(record).unwrap_or_default();
-    Sha256::digest(&bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Splits a byte stream into lines, holding at most one line (up to

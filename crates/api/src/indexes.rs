@@ -70,6 +70,8 @@ pub struct Indexes {
     search_current: std::sync::atomic::AtomicBool,
     /// The decline cooldown of the exclusions (kept for a rebuild).
     cooldown: chrono::Duration,
+    /// Whether a rebuild ([`Indexes::rebuild`]) is running.
+    rebuilding: std::sync::atomic::AtomicBool,
 }
 
 /// What the search index needs before it matches the database again.
@@ -103,6 +105,9 @@ pub enum IndexesError {
     /// The search index is being repaired (see [`Indexes::catch_up`]).
     #[error("the search index is behind the database ({0}); repairing it")]
     SearchBehind(&'static str),
+    /// A rebuild is running already.
+    #[error("a rebuild of the indexes is running already")]
+    RebuildRunning,
 }
 
 /// Whether a person can be found at all.
@@ -187,6 +192,111 @@ async fn load_exclusions(
         }
     }
     Ok(exclusions)
+}
+
+/// The changes of one page of the log and what applying them needs from
+/// the database, read before any lock is taken.
+struct Batch {
+    last_seq: i64,
+    /// The people changed (sorted, once each), and those erased.
+    ids: Vec<Uuid>,
+    erased: Vec<Uuid>,
+    /// The current rows of `ids` (an erased person has none).
+    people: Vec<StoredPerson>,
+    /// The blocks changed, and the current rows of those.
+    block_ids: Vec<Uuid>,
+    blocks: Vec<friends_store::StoredBlock>,
+    introductions: Vec<friends_store::IntroductionLinks>,
+}
+
+impl Batch {
+    /// `None` when there are no changes.
+    async fn read(store: &Store, changes: &[Change]) -> Result<Option<Self>, IndexesError> {
+        let Some(last) = changes.last() else { return Ok(None) };
+        let of_entity = |entity: ChangedEntity| -> Vec<Uuid> {
+            let mut ids: Vec<Uuid> =
+                changes.iter().filter(|change| change.entity == entity).map(|change| change.entity_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let (ids, erased) = person_changes(changes);
+        let block_ids = of_entity(ChangedEntity::Block);
+        let introduction_ids = of_entity(ChangedEntity::Introduction);
+        let blocks = if block_ids.is_empty() { Vec::new() } else { store.blocks_by_ids(&block_ids).await? };
+        let introductions =
+            if introduction_ids.is_empty() { Vec::new() } else { store.introduction_links(&introduction_ids).await? };
+        let people = store.people_by_ids(&ids).await?;
+        Ok(Some(Self { last_seq: last.seq, ids, erased, people, block_ids, blocks, introductions }))
+    }
+
+    /// Applies the block and introduction changes (and erasures) to
+    /// `exclusions`; returns the new waiting counts of members whose count
+    /// changed, for [`Self::apply_population`]. Two steps, so that a caller
+    /// holding the live locks never holds both at once.
+    fn apply_exclusions(&mut self, exclusions: &mut Exclusions) -> Vec<(Uuid, u32)> {
+        let mut waiting = Vec::new();
+        for introduction in std::mem::take(&mut self.introductions) {
+            waiting.extend(exclusions.set_introduction(introduction));
+        }
+        for id in &self.block_ids {
+            exclusions.remove(*id);
+        }
+        for block in self.blocks.iter().filter(|block| block.removed_at.is_none()) {
+            exclusions.add(block.id, block.blocker, block.blocked);
+        }
+        for person in &self.erased {
+            exclusions.remove_person(*person);
+        }
+        waiting.sort_unstable();
+        waiting.dedup();
+        waiting.into_iter().map(|asked| (asked, exclusions.waiting_for(asked))).collect()
+    }
+
+    /// Applies the people changes and the waiting counts to `population`.
+    fn apply_population(&self, population: &mut Population, waiting: &[(Uuid, u32)]) {
+        let by_id: HashMap<Uuid, &StoredPerson> = self.people.iter().map(|person| (person.id, person)).collect();
+        // An id with no current row was erased: apply removes it.
+        population.apply(self.ids.iter().map(|id| (*id, by_id.get(id).map(|person| &person.record))));
+        for (person, count) in waiting {
+            population.set_open_request_count(*person, *count);
+        }
+    }
+}
+
+/// Brings a matcher and exclusions that are not yet serving from `from` to
+/// the end of the log; returns the position reached.
+async fn replay_into(
+    store: &Store,
+    mut position: i64,
+    population: &mut Population,
+    exclusions: &mut Exclusions,
+) -> Result<i64, IndexesError> {
+    loop {
+        let changes = store.changes_since(position, PAGE).await?;
+        let Some(mut batch) = Batch::read(store, &changes).await? else { return Ok(position) };
+        let waiting = batch.apply_exclusions(exclusions);
+        batch.apply_population(population, &waiting);
+        position = batch.last_seq;
+    }
+}
+
+/// Held while a rebuild runs; a second one is refused meanwhile.
+struct RebuildRunning<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl<'a> RebuildRunning<'a> {
+    fn claim(flag: &'a std::sync::atomic::AtomicBool) -> Option<Self> {
+        let claimed = flag
+            .compare_exchange(false, true, std::sync::atomic::Ordering::AcqRel, std::sync::atomic::Ordering::Acquire)
+            .is_ok();
+        claimed.then_some(Self(flag))
+    }
+}
+
+impl Drop for RebuildRunning<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
 }
 
 impl Indexes {
@@ -294,6 +404,7 @@ impl Indexes {
             catching_up: tokio::sync::Mutex::new(SearchHealth::Current),
             search_current: std::sync::atomic::AtomicBool::new(false),
             cooldown,
+            rebuilding: std::sync::atomic::AtomicBool::new(false),
         };
         let healed = if search_failed {
             Err(IndexesError::SearchBehind("its rebuild failed"))
@@ -320,14 +431,19 @@ impl Indexes {
     }
 
     /// Rebuilds both indexes from the database while the old ones keep
-    /// serving (`POST /v1/admin/reindex`): a new matcher is loaded beside
-    /// the old one and swapped in, then the search index is rebuilt (its
-    /// readers see the old documents until the new ones are committed), and
-    /// every change made meanwhile is replayed. Returns when the new ones are
-    /// in place. While the search index rebuilds, this node's own writes are
-    /// committed at once but answer after it (they wait to be visible).
+    /// serving (`POST /v1/admin/reindex`), one rebuild at a time: a new
+    /// matcher and new exclusions are loaded beside the old ones and brought
+    /// up to date with every change made meanwhile, the last of them under
+    /// the catch-up lock, so that what is swapped in is never behind what it
+    /// replaces (a block confirmed during the load is in force throughout).
+    /// Then the search index is rebuilt (its readers see the old documents
+    /// until the new ones are committed). Returns the people in the new
+    /// matcher when all is in place. While the search index rebuilds, this
+    /// node's own writes are committed at once but answer after it (they
+    /// wait to be visible).
     #[tracing::instrument(name = "indexes.rebuild", skip_all)]
     pub async fn rebuild(&self, store: &Store, now: chrono::DateTime<Utc>) -> Result<usize, IndexesError> {
+        let _running = RebuildRunning::claim(&self.rebuilding).ok_or(IndexesError::RebuildRunning)?;
         let started = std::time::Instant::now();
         // The position first: what is committed while we load is replayed.
         let seq = store.last_change_seq().await?;
@@ -341,18 +457,27 @@ impl Indexes {
             after = Some(last.id);
             population.apply(page.iter().map(|person| (person.id, Some(&person.record))));
         }
-        let exclusions = load_exclusions(store, &mut population, self.cooldown, now).await?;
-        let people = population.len();
-        {
+        let mut exclusions = load_exclusions(store, &mut population, self.cooldown, now).await?;
+        // Most of what came in meanwhile without the lock, the rest under it.
+        let position = replay_into(store, seq, &mut population, &mut exclusions).await?;
+        let people = {
             let mut health = self.catching_up.lock().await;
-            *self.population.write().map_err(|_| Poisoned)? = population;
+            let position = replay_into(store, position, &mut population, &mut exclusions).await?;
+            // Nothing applies a change while the lock is held, and the replay
+            // read the log to its end, so the new ones are at least as far on.
+            debug_assert!(position >= self.applied_seq());
+            let people = population.len();
             *self.exclusions.write().map_err(|_| Poisoned)? = exclusions;
-            // Never forward: the old matcher may be past `seq`, and the
-            // replay from `seq` is idempotent.
-            self.applied_seq.fetch_min(seq, std::sync::atomic::Ordering::AcqRel);
+            *self.population.write().map_err(|_| Poisoned)? = population;
+            self.applied_seq.store(position, std::sync::atomic::Ordering::Release);
             *health = SearchHealth::Rebuild;
+            people
+        };
+        tracing::info!(people, elapsed_ms = started.elapsed().as_millis() as u64, "new matcher in place");
+        if let Err(error) = self.catch_up(store).await {
+            tracing::warn!(error = %error, "search index not rebuilt yet; the follower goes on repairing it");
+            return Err(error);
         }
-        self.catch_up(store).await?;
         tracing::info!(people, elapsed_ms = started.elapsed().as_millis() as u64, "indexes rebuilt while serving");
         Ok(people)
     }
@@ -433,35 +558,44 @@ impl Indexes {
     /// returns an error, and `/readyz` answers 503.
     pub async fn catch_up(&self, store: &Store) -> Result<(), IndexesError> {
         let mut health = self.catching_up.lock().await;
+        self.apply_pending(store, &mut health).await?;
+        if *health != SearchHealth::Current {
+            *health = self.repair_search(store, *health).await;
+            // A rebuild reads the people as they are now, which may be past
+            // what was applied (this node's writes commit while it waits for
+            // the lock; other nodes write at will): apply those before the
+            // check, or it would see a difference that is only timing.
+            self.apply_pending(store, &mut health).await?;
+        }
+        if *health == SearchHealth::Current {
+            match self.verify_search() {
+                Ok(next) => *health = next,
+                Err(error) => tracing::warn!(error = %error, "search index could not be checked"),
+            }
+        }
+        let current = *health == SearchHealth::Current;
+        self.search_current.store(current, std::sync::atomic::Ordering::Release);
+        if current { Ok(()) } else { Err(IndexesError::SearchBehind("repair pending")) }
+    }
+
+    /// Applies every change committed since the last one applied: to the
+    /// exclusions and the matcher always, to the search index while it is
+    /// current (a failed write leaves it to be replayed).
+    async fn apply_pending(&self, store: &Store, health: &mut SearchHealth) -> Result<(), IndexesError> {
         loop {
             let changes = store.changes_since(self.applied_seq(), PAGE).await?;
-            let Some(last) = changes.last() else { break };
-            let last_seq = last.seq;
-            let (ids, erased) = person_changes(&changes);
-            let waiting = self.apply_exclusions(store, &changes, &erased).await?;
-            let current = store.people_by_ids(&ids).await?;
-            let by_id: HashMap<Uuid, &StoredPerson> = current.iter().map(|person| (person.id, person)).collect();
-            {
-                let mut population = self.population.write().map_err(|_| Poisoned)?;
-                // An id with no current row was erased: apply removes it.
-                population.apply(ids.iter().map(|id| (*id, by_id.get(id).map(|person| &person.record))));
-                for (person, count) in waiting {
-                    population.set_open_request_count(person, count);
-                }
-            }
-            self.applied_seq.store(last_seq, std::sync::atomic::Ordering::Release);
+            let Some(mut batch) = Batch::read(store, &changes).await? else { return Ok(()) };
+            let waiting = batch.apply_exclusions(&mut *self.exclusions.write().map_err(|_| Poisoned)?);
+            batch.apply_population(&mut *self.population.write().map_err(|_| Poisoned)?, &waiting);
+            self.applied_seq.store(batch.last_seq, std::sync::atomic::Ordering::Release);
             if *health == SearchHealth::Current
-                && let Err(error) = self.apply_search(last_seq, ids, &current, erased).await
+                && let Err(error) = self.apply_search(batch.last_seq, batch.ids, &batch.people, batch.erased).await
             {
-                tracing::warn!(error = %error, seq = last_seq, "search index write failed; it will be replayed");
+                tracing::warn!(error = %error, seq = batch.last_seq, "search index write failed; it will be replayed");
                 self.reset_search_writer().await;
                 *health = SearchHealth::Replay;
             }
         }
-        *health = self.repair_search(store, *health).await;
-        let current = *health == SearchHealth::Current;
-        self.search_current.store(current, std::sync::atomic::Ordering::Release);
-        if current { Ok(()) } else { Err(IndexesError::SearchBehind("repair pending")) }
     }
 
     /// Whether the search index matched the database at the last catch-up.
@@ -476,7 +610,8 @@ impl Indexes {
         }
     }
 
-    /// One repair attempt; returns what is still needed.
+    /// One repair attempt; returns what is still needed (`Current` once
+    /// it succeeded, to be checked by the caller).
     async fn repair_search(&self, store: &Store, health: SearchHealth) -> SearchHealth {
         let attempt = match health {
             SearchHealth::Current => Ok(()),
@@ -490,13 +625,7 @@ impl Indexes {
             SearchHealth::Rebuild => self.rebuild_search(store).await,
         };
         match attempt {
-            Ok(()) => match self.verify_search() {
-                Ok(next) => next,
-                Err(error) => {
-                    tracing::warn!(error = %error, "search index could not be checked");
-                    health
-                }
-            },
+            Ok(()) => SearchHealth::Current,
             Err(error) => {
                 tracing::warn!(error = %error, ?health, "search index repair failed; retried next time");
                 self.reset_search_writer().await;
@@ -540,45 +669,6 @@ impl Indexes {
         blocking(move || search.finish_rebuild(seq)).await?;
         tracing::info!(seq, "search index rebuilt from the database");
         Ok(())
-    }
-
-    /// Applies block and introduction changes to the exclusions; returns
-    /// the new waiting counts of members whose count changed.
-    async fn apply_exclusions(
-        &self,
-        store: &Store,
-        changes: &[Change],
-        erased: &[Uuid],
-    ) -> Result<Vec<(Uuid, u32)>, IndexesError> {
-        let of_entity = |entity: ChangedEntity| -> Vec<Uuid> {
-            let mut ids: Vec<Uuid> =
-                changes.iter().filter(|change| change.entity == entity).map(|change| change.entity_id).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids
-        };
-        let ids = of_entity(ChangedEntity::Block);
-        let introduction_ids = of_entity(ChangedEntity::Introduction);
-        let current = if ids.is_empty() { Vec::new() } else { store.blocks_by_ids(&ids).await? };
-        let introductions =
-            if introduction_ids.is_empty() { Vec::new() } else { store.introduction_links(&introduction_ids).await? };
-        let mut exclusions = self.exclusions.write().map_err(|_| Poisoned)?;
-        let mut waiting = Vec::new();
-        for introduction in introductions {
-            waiting.extend(exclusions.set_introduction(introduction));
-        }
-        for id in &ids {
-            exclusions.remove(*id);
-        }
-        for block in current.iter().filter(|block| block.removed_at.is_none()) {
-            exclusions.add(block.id, block.blocker, block.blocked);
-        }
-        for person in erased {
-            exclusions.remove_person(*person);
-        }
-        waiting.sort_unstable();
-        waiting.dedup();
-        Ok(waiting.into_iter().map(|asked| (asked, exclusions.waiting_for(asked))).collect())
     }
 
     /// The people `person` must not be shown, nor be shown to, at `now`:

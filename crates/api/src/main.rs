@@ -67,9 +67,18 @@ enum Command {
     Import {
         /// The file (one JSON object a line).
         file: std::path::PathBuf,
+        /// The ONS code of the council whose system the file comes from
+        /// (its references are unique within it), e.g. E09000033.
+        #[arg(long)]
+        authority: String,
         /// Check every line and report, writing nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Write the whole answer (each line's reference and person id,
+        /// every rejected line) to this JSON file. The terminal shows line
+        /// numbers and reasons only, no references.
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
     },
     /// Make an embed key for a council website and print it (shown this
     /// once), with the address of the demo page that uses it.
@@ -122,7 +131,9 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(&settings).await,
         Command::EmbedKey { authority, origins, label } => embed_key(&settings, authority, origins, label).await,
         Command::Reindex => reindex(&settings).await,
-        Command::Import { file, dry_run } => import(&settings, &file, dry_run).await,
+        Command::Import { file, authority, dry_run, report } => {
+            import(&settings, &file, &authority, dry_run, report.as_deref()).await
+        }
         Command::SeedDemo { people, seed, to_ndjson: Some(path), .. } => demo_ndjson(people, seed, &path),
         Command::SeedDemo { people, seed, planted_groups, to_ndjson: None } => {
             seed_demo(&settings, people, seed, planted_groups).await
@@ -224,7 +235,13 @@ async fn reindex(settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
-async fn import(settings: &Settings, file: &std::path::Path, dry_run: bool) -> Result<(), String> {
+async fn import(
+    settings: &Settings,
+    file: &std::path::Path,
+    authority: &str,
+    dry_run: bool,
+    report: Option<&std::path::Path>,
+) -> Result<(), String> {
     use friends_api::imports::{Importer, Line, LineSplitter, MAX_IMPORT_BYTES};
     use std::io::{IsTerminal, Read};
     let mut reader = std::fs::File::open(file).map_err(|error| format!("{}: {error}", file.display()))?;
@@ -234,7 +251,8 @@ async fn import(settings: &Settings, file: &std::path::Path, dry_run: bool) -> R
     }
     let store = open_store(settings).await?;
     let reference = Reference::load().map_err(|error| error.to_string())?;
-    let mut importer = Importer::new(&store, None, &reference, chrono::Utc::now(), dry_run);
+    let mut importer = Importer::new(&store, None, &reference, authority, chrono::Utc::now(), dry_run)
+        .map_err(|error| format!("--authority: {error}"))?;
     let progress = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(size);
         if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}") {
@@ -272,11 +290,16 @@ async fn import(settings: &Settings, file: &std::path::Path, dry_run: bool) -> R
     }
     let summary = importer.finish().await.map_err(failed)?;
     progress.finish_and_clear();
+    // Line numbers and reasons only: a terminal's output may end up in a
+    // log, and references identify people to the council.
     for rejected in &summary.rejected {
         let codes: Vec<String> =
             rejected.errors.iter().map(|error| format!("{} {}", error.field, error.code.as_str())).collect();
-        let reference = rejected.external_ref.as_deref().unwrap_or("-");
-        eprintln!("line {} ({reference}): {}", rejected.line, codes.join("; "));
+        eprintln!("line {}: {}", rejected.line, codes.join("; "));
+    }
+    if let Some(path) = report {
+        let json = serde_json::to_vec_pretty(&summary).map_err(|error| error.to_string())?;
+        std::fs::write(path, json).map_err(|error| format!("{}: {error}", path.display()))?;
     }
     say(&format!(
         "{}created {}, updated {}, unchanged {}, rejected {}\n",

@@ -60,10 +60,14 @@ impl CallerLimits {
     }
 
     /// Counts one lookup (suggestions, search) by `caller` about `person`
-    /// (the caller themself for a search).
-    pub fn check_lookup(&self, caller: Uuid, person: Uuid) -> Result<(), ApiError> {
+    /// (the caller themself for a search): against the caller, and against
+    /// the person unless the caller is on their side (the person
+    /// themselves, or a supporter acting for them), so that many callers
+    /// together cannot sweep one person, nor use up the person's own
+    /// lookups by doing so.
+    pub fn check_lookup(&self, caller: Uuid, person: Uuid, on_their_side: bool) -> Result<(), ApiError> {
         self.lookups.check_key(&LookupKey::Caller(caller)).map_err(|not_until| refuse("lookup", &not_until))?;
-        if person != caller {
+        if person != caller && !on_their_side {
             self.lookups.check_key(&LookupKey::Person(person)).map_err(|not_until| refuse("lookup", &not_until))?;
         }
         Ok(())

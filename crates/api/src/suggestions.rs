@@ -109,7 +109,7 @@ impl Suggestions<'_> {
         goal: Option<&str>,
     ) -> Result<SuggestionList<Card>, ApiError> {
         self.people.authorize_from_indexes(caller, id).await?;
-        self.limits.check_lookup(caller.subject, id)?;
+        self.limits.check_lookup(caller.subject, id, caller.is_on_the_side_of(id))?;
         let limit = page_limit(limit, DEFAULT_SUGGESTIONS, MAX_SUGGESTIONS)?;
         let goal = self.goal(goal)?;
         // Blocks either way, open introductions, recent declines.
@@ -133,7 +133,7 @@ impl Suggestions<'_> {
         goal: Option<&str>,
     ) -> Result<SuggestionList<GroupCard>, ApiError> {
         self.people.authorize_from_indexes(caller, id).await?;
-        self.limits.check_lookup(caller.subject, id)?;
+        self.limits.check_lookup(caller.subject, id, caller.is_on_the_side_of(id))?;
         let size = group_size(size)?;
         let limit = page_limit(limit, DEFAULT_GROUPS, MAX_GROUPS)?;
         let goal = self.goal(goal)?;

@@ -84,4 +84,27 @@ pub struct ExportView<'a> {
     pub check_ins: Vec<crate::aftercare::CheckInView>,
     /// The pooling agreements of the introductions they are in now.
     pub agreements: Vec<crate::aftercare::AgreementView>,
+    /// Their references in councils' own systems (bulk imports).
+    pub external_refs: Vec<ExternalRefView>,
+}
+
+/// A person's reference in a council's system, in their export.
+#[derive(Debug, Serialize)]
+pub struct ExternalRefView {
+    /// The importing authority.
+    pub authority: String,
+    /// Their reference there.
+    pub external_ref: String,
+    /// When an import last wrote it.
+    pub imported_at: DateTime<Utc>,
+}
+
+impl From<friends_store::ExternalRef> for ExternalRefView {
+    fn from(reference: friends_store::ExternalRef) -> Self {
+        Self {
+            authority: reference.authority,
+            external_ref: reference.external_ref,
+            imported_at: reference.imported_at,
+        }
+    }
 }

@@ -12,6 +12,8 @@ pub enum FieldCode {
     HiddenCharacters,
     /// The same key twice (an import's `external_ref`).
     Duplicate,
+    /// An import line of a person who asked to be erased.
+    Erased,
     /// Not an email address.
     InvalidEmail,
     /// Not a web origin (`https://host[:port]`).
@@ -56,6 +58,7 @@ impl FieldCode {
         Self::ControlCharacters,
         Self::HiddenCharacters,
         Self::Duplicate,
+        Self::Erased,
         Self::InvalidEmail,
         Self::InvalidOrigin,
         Self::InvalidLine,
@@ -82,6 +85,7 @@ impl FieldCode {
             Self::ControlCharacters => "control_characters",
             Self::HiddenCharacters => "hidden_characters",
             Self::Duplicate => "duplicate",
+            Self::Erased => "erased",
             Self::InvalidEmail => "invalid_email",
             Self::InvalidOrigin => "invalid_origin",
             Self::InvalidLine => "invalid_line",

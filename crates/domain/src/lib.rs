@@ -30,6 +30,7 @@ pub mod bands;
 pub mod check_ins;
 pub mod demo;
 pub mod errors;
+pub mod imported;
 pub mod introduction;
 pub mod money;
 pub mod objects;

@@ -42,7 +42,7 @@ pub use embed_keys::{NewEmbedKey, StoredEmbedKey};
 pub use enquiries::{NewEnquiry, StoredEnquiry};
 pub use error::StoreError;
 pub use idempotency::{Reservation, StoredAnswer};
-pub use imports::{ImportLine, Imported};
+pub use imports::{ExternalRef, ImportLine, Imported};
 pub use introductions::events::StoredEvent;
 pub use introductions::queue::{QueueDepth, QueueItem};
 pub use introductions::{

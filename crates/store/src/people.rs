@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::change_log::{self, ChangeRecord, ChangedEntity, Operation};
-use crate::entities::people;
+use crate::entities::{erased_refs, external_refs, people};
 use crate::{Store, StoreError, stored_precision};
 
 /// A person as stored: the validated record and its bookkeeping.
@@ -162,11 +162,9 @@ impl Store {
         crate::introductions::erasure::redact_person(&transaction, id, now).await?;
         crate::check_ins::erase_person(&transaction, id).await?;
         crate::agreements::erase_person(&transaction, id, now).await?;
-        // Their reference in the council's system (bulk import) too.
-        crate::entities::external_refs::Entity::delete_many()
-            .filter(crate::entities::external_refs::Column::PersonId.eq(id))
-            .exec(&transaction)
-            .await?;
+        // Their reference in the council's system (bulk import) too, kept
+        // as a digest so that the council's next file does not restore them.
+        erase_references(&transaction, id, now).await?;
         // Who they blocked, and who blocked them, is about them too.
         crate::entities::blocks::Entity::delete_many()
             .filter(
@@ -218,6 +216,37 @@ fn json_of<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
+/// Keeps a digest of an erased person's reference (if they were imported)
+/// and deletes the reference (in the erasure's transaction).
+async fn erase_references(
+    connection: &impl sea_orm::ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let rows = external_refs::Entity::find().filter(external_refs::Column::PersonId.eq(id)).all(connection).await?;
+    for row in rows {
+        let tombstone = erased_refs::ActiveModel {
+            authority: Set(row.authority.clone()),
+            ref_digest: Set(friends_domain::imported::ref_digest(&row.authority, &row.external_ref)),
+            erased_at: Set(now),
+        };
+        // Idempotent, should the digest be there already.
+        erased_refs::Entity::insert(tombstone)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([
+                    erased_refs::Column::Authority,
+                    erased_refs::Column::RefDigest,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(connection)
+            .await?;
+    }
+    external_refs::Entity::delete_many().filter(external_refs::Column::PersonId.eq(id)).exec(connection).await?;
+    Ok(())
+}
+
 pub(crate) fn to_row(
     id: Uuid,
     version: i64,
@@ -259,7 +288,7 @@ fn decode<T: DeserializeOwned>(column: &str, value: serde_json::Value) -> Result
     serde_json::from_value(value).map_err(|error| StoreError::Corrupt(format!("people.{column}: {error}")))
 }
 
-fn from_row(row: people::Model) -> Result<StoredPerson, StoreError> {
+pub(crate) fn from_row(row: people::Model) -> Result<StoredPerson, StoreError> {
     let status = ProfileStatus::parse(&row.status)
         .ok_or_else(|| StoreError::Corrupt("people.status is not a known status".into()))?;
     let contribution_gbp_week = match (row.contribution_min, row.contribution_max) {

@@ -101,6 +101,8 @@ catalogue! {
     OpenRequestExists => ("open_request_exists", CONFLICT, "A request is already open"),
     /// A decline is too recent.
     Cooldown => ("cooldown", CONFLICT, "Too soon after a decline"),
+    /// A reindex of this node is running already.
+    ReindexRunning => ("reindex_running", CONFLICT, "A reindex is running"),
     /// An `Idempotency-Key` used for a different request.
     IdempotencyKeyReused => ("idempotency_key_reused", UNPROCESSABLE_ENTITY, "Idempotency-Key used for another request"),
     /// An `Idempotency-Key` whose first request has no answer yet.

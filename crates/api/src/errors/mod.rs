@@ -397,6 +397,10 @@ impl From<crate::indexes::IndexesError> for ApiError {
         match error {
             crate::indexes::IndexesError::Store(store) => store.into(),
             crate::indexes::IndexesError::SearchBehind(_) => Self::NotReady,
+            crate::indexes::IndexesError::RebuildRunning => Self::Conflict {
+                code: ErrorCode::ReindexRunning,
+                detail: "A reindex of this node is running. It answers when it is done; wait for that answer.".into(),
+            },
             crate::indexes::IndexesError::Poisoned(_) | crate::indexes::IndexesError::Search(_) => {
                 tracing::error!(error = %error, "indexes failed");
                 Self::Internal

@@ -10,12 +10,15 @@ use serde_json::json;
 use crate::auth::Caller;
 use crate::errors::{ApiError, refused};
 use crate::imports::{Importer, Line, LineSplitter, MAX_IMPORT_BYTES};
+use crate::indexes::IndexesError;
 use crate::state::AppState;
 
 /// Query of `POST /v1/admin/import`.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
+    /// The ONS code of the council whose system the file comes from.
+    authority: String,
     /// Validate and report without writing.
     #[serde(default)]
     dry_run: bool,
@@ -29,15 +32,18 @@ fn is_ndjson(request: &HttpRequest) -> bool {
     matches!(essence.as_str(), "application/x-ndjson" | "application/ndjson" | "application/jsonl")
 }
 
-/// `POST /v1/admin/import[?dry_run=true]`: NDJSON people, streamed.
+/// `POST /v1/admin/import?authority=CODE[&dry_run=true]`: NDJSON people,
+/// streamed.
 pub async fn import(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<ImportQuery>,
     request: HttpRequest,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     policy::admin_operation(caller.actor()).map_err(|refusal| refused(refusal, Rule::AdminOperation))?;
+    // The query is read only now: to anyone else the route is not there.
+    let query = web::Query::<ImportQuery>::from_query(request.query_string())
+        .map_err(|error| ApiError::InvalidQuery(crate::errors::redact_serde_message(&error.to_string())))?;
     if !is_ndjson(&request) {
         return Err(ApiError::NotNdjson);
     }
@@ -50,7 +56,14 @@ pub async fn import(
         return Err(ApiError::PayloadTooLarge { limit: MAX_IMPORT_BYTES });
     }
     let people = state.people();
-    let mut importer = Importer::new(people.store, Some(people.indexes), people.reference, people.now, query.dry_run);
+    let mut importer = Importer::new(
+        people.store,
+        Some(people.indexes),
+        people.reference,
+        &query.authority,
+        people.now,
+        query.dry_run,
+    )?;
     let mut splitter = LineSplitter::default();
     let mut received = 0_usize;
     while let Some(chunk) = payload.next().await {
@@ -68,7 +81,7 @@ pub async fn import(
     if let Some(line) = splitter.finish() {
         take(&mut importer, line).await?;
     }
-    tracing::info!(admin = %caller.subject, "bulk import");
+    tracing::info!(admin = %caller.subject, authority = %query.authority, "bulk import");
     Ok(HttpResponse::Ok().json(importer.finish().await?))
 }
 
@@ -87,9 +100,14 @@ async fn take(importer: &mut Importer<'_>, line: Line) -> Result<(), ApiError> {
 pub async fn reindex(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     policy::admin_operation(caller.actor()).map_err(|refusal| refused(refusal, Rule::AdminOperation))?;
     let started = std::time::Instant::now();
-    let people = state.indexes.rebuild(&state.store, state.clock.now()).await.map_err(|error| {
-        tracing::warn!(error = %error, "reindex failed; the old indexes keep serving");
-        ApiError::NotReady
+    let people = state.indexes.rebuild(&state.store, state.clock.now()).await.map_err(|error| match error {
+        IndexesError::RebuildRunning => ApiError::from(error),
+        error => {
+            // Before the swap the old indexes keep serving; after it, the
+            // follower finishes the search index (see `Indexes::rebuild`).
+            tracing::warn!(error = %error, "reindex failed");
+            ApiError::NotReady
+        }
     })?;
     tracing::info!(admin = %caller.subject, people, "reindexed");
     Ok(HttpResponse::Ok().json(json!({

@@ -72,6 +72,7 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<Uu
     let check_ins =
         if caller.role == crate::auth::Role::Admin { Vec::new() } else { state.check_ins().export(person.id).await? };
     let agreements = state.agreements().export(person.id).await?;
+    let external_refs = state.store.external_refs_of(person.id).await?.into_iter().map(Into::into).collect();
     let now = state.clock.now();
     Ok(HttpResponse::Ok().json(ExportView {
         exported_at: now,
@@ -81,6 +82,7 @@ pub async fn export(state: web::Data<AppState>, caller: Caller, id: web::Path<Uu
         reports,
         check_ins,
         agreements,
+        external_refs,
     }))
 }
 

@@ -13,7 +13,7 @@ pub async fn search(
     caller: Caller,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
-    state.caller_limits.check_lookup(caller.subject, caller.subject)?;
+    state.caller_limits.check_lookup(caller.subject, caller.subject, true)?;
     let results = state.search().search(&caller, &params)?;
     Ok(HttpResponse::Ok().json(results))
 }

@@ -3,7 +3,7 @@
 
 use sea_orm::entity::prelude::*;
 
-/// One imported person's reference, unique per authority.
+/// One imported person's reference, unique per importing authority.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "external_refs")]
 pub struct Model {
@@ -15,6 +15,9 @@ pub struct Model {
     pub person_id: Uuid,
     /// SHA-256 of the person as the last import wrote them.
     pub fingerprint: String,
+    /// JSON object: each imported field's digest as the last import wrote it.
+    #[sea_orm(column_type = "Text")]
+    pub field_digests: String,
     pub imported_at: DateTimeUtc,
 }
 

@@ -7,6 +7,7 @@ pub mod change_log;
 pub mod check_ins;
 pub mod embed_keys;
 pub mod enquiries;
+pub mod erased_refs;
 pub mod event_notes;
 pub mod external_refs;
 pub mod idempotency_keys;
