@@ -598,6 +598,12 @@ impl Seeker<'_> {
 }
 
 impl Population {
+    /// The IDF of each interest index (as the score weighs it), for
+    /// baselines that score outside the matcher.
+    pub fn idf(&self) -> &[f64] {
+        &self.idf
+    }
+
     /// The outcode of a district index.
     pub fn outcode_of(&self, district: u16) -> &str {
         self.districts.outcode(district)

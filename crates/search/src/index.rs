@@ -427,6 +427,18 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// The words of `text` as the index analyses them (lower case, no stop
+    /// words, stemmed), for baselines that match outside the index.
+    pub fn analyze(&self, text: &str) -> Vec<String> {
+        let Some(mut analyzer) = self.index.tokenizers().get(ANALYZER) else { return Vec::new() };
+        let mut stream = analyzer.token_stream(text);
+        let mut words = Vec::new();
+        while tantivy::tokenizer::TokenStream::advance(&mut stream) {
+            words.push(tantivy::tokenizer::TokenStream::token(&stream).text.clone());
+        }
+        words
+    }
+
     /// Whether any segment's dictionary still holds `word` (after analysis)
     /// in the free-text field, deleted documents included: what erasure
     /// must leave behind is nothing.

@@ -26,6 +26,10 @@
 //!
 //! It prints Markdown rows for BENCHMARKS.md.
 //!
+//! With `--baseline postgis` it also loads the same population into
+//! PostgreSQL with PostGIS and answers the same suggestions and searches
+//! with SQL, side by side (`postgis.rs`).
+//!
 //! With `--matcher-only` it skips the database and the search index and
 //! times only the matcher (suggestions with cards), several rounds over the
 //! same seekers: quick enough to compare two builds of a matcher change.
@@ -47,6 +51,8 @@ use friends_domain::person::PersonRecord;
 use friends_matching::{Codebook, DistrictTable, GroupQuery, Population, Query};
 use friends_store::Store;
 use uuid::Uuid;
+
+mod postgis;
 
 /// mimalloc rather than glibc's allocator, which slowed the many small
 /// allocations of building the indexes and of cards once the start-up
@@ -89,6 +95,14 @@ struct Args {
     /// Rounds of the fast path with `--matcher-only`.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
+    /// Also time the baseline a council would otherwise build, on the same
+    /// population: `postgis` (PostgreSQL with PostGIS and full-text search;
+    /// `scripts/postgis-baseline` installs it and makes the database).
+    #[arg(long, value_parser = ["postgis"])]
+    baseline: Option<String>,
+    /// The database of `--baseline postgis` (its tables are replaced).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/friends_baseline")]
+    baseline_url: String,
 }
 
 fn percentile<T: Copy + Default>(sorted: &[T], fraction: f64) -> T {
@@ -199,6 +213,9 @@ struct GroupQuality {
 const ORACLE_GROUP_BUDGET: u128 = 3_000_000;
 
 fn binomial(n: usize, k: usize) -> u128 {
+    if n < k {
+        return 0;
+    }
     (0..k).fold(1u128, |product, i| product * (n - i) as u128 / (i as u128 + 1))
 }
 
@@ -507,6 +524,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let public = time_public_search(&store, &reference, &matcher, &seekers, args.seed).await?;
 
+    // Before anything below changes the population.
+    let baseline = match args.baseline.as_deref() {
+        Some("postgis") => {
+            Some(postgis::run(&args.baseline_url, &store, &reference, &matcher, &seekers, args.seed).await?)
+        }
+        _ => None,
+    };
+
     // Group suggestions: latency for groups of 4 and of 6, planted groups
     // found whole, and the fast path against the enumerating oracle.
     let (groups4_random, stopped4_random) = matcher.read(|population| time_groups(population, &random, 4))?;
@@ -622,5 +647,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         percentile(&public.per_authority, 0.5),
         public.per_authority.last().copied().unwrap_or_default()
     );
+    if let Some(baseline) = baseline {
+        baseline.print(|sorted, fraction| percentile(sorted, fraction));
+    }
     Ok(())
 }
