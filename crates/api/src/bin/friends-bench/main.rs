@@ -543,11 +543,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Update to visible: commit a change, then catch up, as a write does.
     let mut visible_times = Vec::new();
+    let mut visible_commits = Vec::new();
     for &seeker in random.iter().take(200) {
         let Some(mut person) = store.get_person(seeker).await? else { continue };
         person.record.about = format!("Updated at {}", visible_times.len());
         let started = Instant::now();
         store.update_person(seeker, person.version, &person.record, Utc::now()).await?;
+        visible_commits.push(started.elapsed());
         matcher.catch_up(&store).await?;
         visible_times.push(started.elapsed());
     }
@@ -556,10 +558,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // segment that held the person (at first, the large segments of the
     // rebuild) before the erase would return.
     let mut erasure_times = Vec::new();
+    let mut erasure_commits = Vec::new();
     let actor = friends_store::EventActor::system();
     for &person in random.iter().rev().take(args.erasures) {
         let started = Instant::now();
         store.erase_person(person, &actor, Utc::now()).await?;
+        erasure_commits.push(started.elapsed());
         matcher.catch_up(&store).await?;
         erasure_times.push(started.elapsed());
     }
@@ -586,10 +590,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", summary("search: text + goal + authority (broker), with cards", search_broker));
     println!("{}", summary("search: text within a member's travel area, with cards", search_member));
     println!("{}", summary("update visible to suggestions and search (commit + catch-up)", visible_times));
+    println!("{}", summary("update: of which the database commit", visible_commits));
     println!(
         "{}",
         summary("erasure: gone from the database and every search segment (erase + catch-up)", erasure_times)
     );
+    println!("{}", summary("erasure: of which the database transaction and checkpoint", erasure_commits));
     println!(
         "{}",
         summary(
