@@ -7,12 +7,22 @@ use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, T
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 use uuid::Uuid;
 
-use crate::faults::{FaultyDirectory, WriteFaults};
+use crate::directory::IndexDirectory;
+use crate::faults::WriteFaults;
 
 /// Schema version: bump when the schema changes, so that an older index is
 /// treated as foreign and rebuilt.
 const SCHEMA_VERSION: &str = "friends-search-v2";
-const WRITER_HEAP_BYTES: usize = 50_000_000;
+/// The writer's memory: the least tantivy takes, so that a rebuild flushes
+/// segments small enough to be balanced into [`REBUILT_SEGMENTS`].
+const WRITER_HEAP_BYTES: usize = 15_000_000;
+/// A rebuilt index is merged into about this many segments of equal size
+/// (none under [`MIN_REBUILT_SEGMENT_DOCS`]): an erasure rewrites the
+/// segments that held the person, so their size bounds its time (at 1M, a
+/// sixteenth is about 60k documents), while each more segment costs every
+/// search a little.
+const REBUILT_SEGMENTS: u32 = 16;
+const MIN_REBUILT_SEGMENT_DOCS: u32 = 32_000;
 /// Small segments allowed before they are merged.
 const MAX_SEGMENTS: usize = 8;
 /// The analyser of the free-text field: words, lower case, English stop
@@ -154,10 +164,7 @@ impl SearchIndex {
     /// say so (fault tests only; `None` is the plain directory).
     pub fn open_with_faults(folder: &Path, faults: Option<WriteFaults>) -> Result<(Self, OpenOutcome), IndexError> {
         let (schema, fields) = schema();
-        let open_existing = || match &faults {
-            Some(faults) => Index::open(FaultyDirectory::open(folder, faults.clone())?),
-            None => Index::open_in_dir(folder),
-        };
+        let open_existing = || Index::open(IndexDirectory::open(folder, faults.clone())?);
         let existing = if folder.join("meta.json").exists() {
             match open_existing() {
                 Ok(index) if index.schema() == schema => match index.load_metas() {
@@ -197,8 +204,14 @@ impl SearchIndex {
     }
 
     /// Opening reads metadata only; touch every segment so that truncated
-    /// or damaged files are found now rather than at the first search.
+    /// or damaged files are found now rather than at the first search, and
+    /// check every file's checksum (the index does not sync its writes, so
+    /// after a power loss a file may be torn: see `crate::directory`).
     fn check_readable(index: &Index) -> Result<(), String> {
+        let damaged = index.validate_checksum().map_err(|error| format!("unreadable files: {error}"))?;
+        if !damaged.is_empty() {
+            return Err(format!("{} damaged files (a torn write?)", damaged.len()));
+        }
         let reader: IndexReader = index.reader().map_err(|error| format!("unreadable segments: {error}"))?;
         let searcher = reader.searcher();
         for segment in searcher.segment_readers() {
@@ -214,14 +227,11 @@ impl SearchIndex {
             std::fs::remove_dir_all(folder)?;
         }
         std::fs::create_dir_all(folder)?;
-        Ok(match faults {
-            Some(faults) => Index::create(
-                FaultyDirectory::open(folder, faults.clone())?,
-                schema.clone(),
-                tantivy::IndexSettings::default(),
-            )?,
-            None => Index::create_in_dir(folder, schema.clone())?,
-        })
+        Ok(Index::create(
+            IndexDirectory::open(folder, faults.cloned())?,
+            schema.clone(),
+            tantivy::IndexSettings::default(),
+        )?)
     }
 
     /// Whether another process holds the index in `folder` open for
@@ -323,7 +333,11 @@ impl SearchIndex {
         // Only segments that still exist after the commit can be merged.
         let current: Vec<_> = self.index.searchable_segment_ids()?;
         let to_rewrite: Vec<_> = holding_erased.into_iter().filter(|id| current.contains(id)).collect();
-        self.merge(&to_rewrite)
+        self.merge(&to_rewrite)?;
+        // The rewritten segments' files are gone from the folder; make that
+        // durable before the erasure answers (`crate::directory`).
+        IndexDirectory::sync_folder(&self.folder)?;
+        Ok(())
     }
 
     /// The segments whose dictionaries hold any of these ids (documents
@@ -397,7 +411,34 @@ impl SearchIndex {
     pub fn finish_rebuild(&self, seq: i64) -> Result<(), IndexError> {
         self.commit_at(seq)?;
         self.purge()?;
+        self.balance_segments()?;
         self.compact_small_segments()
+    }
+
+    /// Merges the segments a rebuild flushed into about
+    /// [`REBUILT_SEGMENTS`] of equal size: smallest first, each group up to
+    /// the target.
+    fn balance_segments(&self) -> Result<(), IndexError> {
+        let mut segments = self.index.searchable_segment_metas()?;
+        let total: u32 = segments.iter().map(|segment| segment.num_docs()).sum();
+        let target = (total / REBUILT_SEGMENTS).max(MIN_REBUILT_SEGMENT_DOCS);
+        segments.sort_by_key(|segment| segment.num_docs());
+        let mut groups: Vec<Vec<tantivy::index::SegmentId>> = Vec::new();
+        let mut group = Vec::new();
+        let mut docs = 0;
+        for segment in segments {
+            if docs + segment.num_docs() > target && !group.is_empty() {
+                groups.push(std::mem::take(&mut group));
+                docs = 0;
+            }
+            docs += segment.num_docs();
+            group.push(segment.id());
+        }
+        groups.push(group);
+        for group in groups.into_iter().filter(|group| group.len() > 1) {
+            self.merge(&group)?;
+        }
+        Ok(())
     }
 
     /// Rewrites every segment that holds deleted documents (dropping them,

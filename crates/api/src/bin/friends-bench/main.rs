@@ -654,7 +654,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         public.per_authority.last().copied().unwrap_or_default()
     );
     if let Some(baseline) = baseline {
-        baseline.print(|sorted, fraction| percentile(sorted, fraction));
+        baseline.print(percentile);
     }
     Ok(())
 }
