@@ -113,6 +113,13 @@ impl Store {
     ) -> Result<Vec<Imported>, StoreError> {
         let now = stored_precision(now);
         let transaction = self.begin_write().await?;
+        if self.backend == crate::Backend::Postgres {
+            // An import starts on empty tables: a generic plan cached then
+            // (sqlx prepares each statement once a connection) would scan
+            // `external_refs` whole for every later batch. Plan each lookup
+            // for the table as it is.
+            transaction.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
+        }
         let (known, erased) = known_refs(&transaction, authority, lines).await?;
         let mut outcomes = Vec::with_capacity(lines.len());
         let (mut created, mut new_rows, mut new_refs) = (Vec::new(), Vec::new(), Vec::new());
