@@ -254,6 +254,7 @@ async fn an_import_reports_bad_lines_by_number_stores_none_of_them_and_is_idempo
         line("CR-2", |person| {
             person["discoverable"] = serde_json::json!(true);
             person["public_listing"] = serde_json::json!(true);
+            person["share_needs_with_matches"] = serde_json::json!(true);
             person["outcode"] = serde_json::json!("TW9 7QX");
         }),
         line("CR-3", |person| {
@@ -345,7 +346,12 @@ async fn an_import_reports_bad_lines_by_number_stores_none_of_them_and_is_idempo
     answered.sort();
     assert_eq!(ids, answered, "the answer maps each reference to its person");
     assert!(people.iter().all(|person| !person.record.display_name.starts_with("Wrenna")), "no bad line stored");
-    assert!(people.iter().all(|person| !person.record.discoverable && !person.record.public_listing), "hidden");
+    assert!(
+        people.iter().all(|person| !person.record.discoverable
+            && !person.record.public_listing
+            && !person.record.share_needs_with_matches),
+        "hidden, and their support needs their own to share"
+    );
     assert!(people.iter().all(|person| person.record.outcode == "TW9" || person.record.outcode == "M1"));
     // Hidden people are not found, even by an admin's search.
     let found = json_body(app.send(Method::GET, "/v1/search?q=Zanzibar", Some(&admin), None, None).await).await;

@@ -264,8 +264,11 @@ impl<'a> Importer<'a> {
             parse_body::<PersonInput>(value).and_then(|input| input.validate(context).map_err(ApiError::Validation));
         match (external_ref, record) {
             (Ok(external_ref), Ok(mut record)) => {
+                // The person's own choices start at the safe side: hidden,
+                // not listed, their support needs their own.
                 record.discoverable = false;
                 record.public_listing = false;
+                record.share_needs_with_matches = false;
                 Ok(ImportLine { external_ref, record })
             }
             (external_ref, record) => {

@@ -470,6 +470,7 @@ impl Indexes {
             *self.exclusions.write().map_err(|_| Poisoned)? = exclusions;
             *self.population.write().map_err(|_| Poisoned)? = population;
             self.applied_seq.store(position, std::sync::atomic::Ordering::Release);
+            self.search_current.store(false, std::sync::atomic::Ordering::Release);
             *health = SearchHealth::Rebuild;
             people
         };
@@ -592,6 +593,7 @@ impl Indexes {
                 && let Err(error) = self.apply_search(batch.last_seq, batch.ids, &batch.people, batch.erased).await
             {
                 tracing::warn!(error = %error, seq = batch.last_seq, "search index write failed; it will be replayed");
+                self.search_current.store(false, std::sync::atomic::Ordering::Release);
                 self.reset_search_writer().await;
                 *health = SearchHealth::Replay;
             }

@@ -12,11 +12,13 @@
 //!   is in the kernel's page cache and reaches the disk anyway.
 //! - **A power loss** may lose the last commits (the index opens behind,
 //!   and the missed changes are replayed from the change log) or leave a
-//!   file torn; `SearchIndex::open` checks every file's checksum and
+//!   file torn; `SearchIndex::open` checks every segment file's checksum and
 //!   rebuilds a damaged index from the database.
-//! - **Erasure** must not come back: a batch with an erasure ends with
-//!   [`IndexDirectory::sync_folder`], so that the removal of the rewritten
-//!   segments' files is on the disk when the erasure answers.
+//! - **Erasure** must not come back: a batch with an erasure syncs the
+//!   folder ([`IndexDirectory::sync_folder`]) after rewriting the segments
+//!   that held the person, before it commits its position, so that the
+//!   removal of their files is on the disk when the erasure answers (and a
+//!   failure in between replays the batch). A rebuild syncs it too.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -50,9 +52,15 @@ pub(crate) struct IndexDirectory {
 }
 
 impl IndexDirectory {
-    /// Opens `folder` (which must exist), removing what an interrupted
-    /// atomic write left.
+    /// Opens `folder` (which must exist).
     pub(crate) fn open(folder: &Path, faults: Option<WriteFaults>) -> Result<Self, tantivy::TantivyError> {
+        let inner = MmapDirectory::open(folder)?;
+        Ok(Self { inner, root: folder.to_path_buf(), faults, temporaries: Arc::default() })
+    }
+
+    /// Removes what interrupted atomic writes left in `folder` (call it
+    /// holding the index's writer lock: another process's may be live).
+    pub(crate) fn remove_leftovers(folder: &Path) {
         if let Ok(entries) = std::fs::read_dir(folder) {
             for entry in entries.flatten() {
                 if entry.file_name().to_string_lossy().starts_with(TEMPORARY_PREFIX) {
@@ -60,8 +68,6 @@ impl IndexDirectory {
                 }
             }
         }
-        let inner = MmapDirectory::open(folder)?;
-        Ok(Self { inner, root: folder.to_path_buf(), faults, temporaries: Arc::default() })
     }
 
     fn failing(&self) -> bool {

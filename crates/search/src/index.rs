@@ -190,6 +190,9 @@ impl SearchIndex {
         register_analyzer(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
+        // Only the writer's holder may clear what an interrupted atomic
+        // write left.
+        IndexDirectory::remove_leftovers(folder);
         // Merges happen only where this module asks for them (after a batch,
         // under the caller's serialisation), so that an explicit merge never
         // races a background one for the same segment.
@@ -205,7 +208,7 @@ impl SearchIndex {
 
     /// Opening reads metadata only; touch every segment so that truncated
     /// or damaged files are found now rather than at the first search, and
-    /// check every file's checksum (the index does not sync its writes, so
+    /// check every segment file's checksum (the index does not sync its writes, so
     /// after a power loss a file may be torn: see `crate::directory`).
     fn check_readable(index: &Index) -> Result<(), String> {
         let damaged = index.validate_checksum().map_err(|error| format!("unreadable files: {error}"))?;
@@ -227,6 +230,9 @@ impl SearchIndex {
             std::fs::remove_dir_all(folder)?;
         }
         std::fs::create_dir_all(folder)?;
+        if let Some(parent) = folder.parent() {
+            IndexDirectory::sync_folder(parent)?;
+        }
         Ok(Index::create(
             IndexDirectory::open(folder, faults.cloned())?,
             schema.clone(),
@@ -326,10 +332,15 @@ impl SearchIndex {
                 writer.add_document(self.document(person))?;
             }
         }
-        self.commit_at(seq)?;
         if holding_erased.is_empty() {
+            self.commit_at(seq)?;
             return self.compact_small_segments();
         }
+        // With an erasure, the batch is committed at the position before it
+        // until its segments are rewritten: should the rewrite fail (a full
+        // disk) or the process die, the batch is replayed, erasure and all.
+        let before = self.committed_seq()?;
+        self.commit_at(before)?;
         // Only segments that still exist after the commit can be merged.
         let current: Vec<_> = self.index.searchable_segment_ids()?;
         let to_rewrite: Vec<_> = holding_erased.into_iter().filter(|id| current.contains(id)).collect();
@@ -337,7 +348,7 @@ impl SearchIndex {
         // The rewritten segments' files are gone from the folder; make that
         // durable before the erasure answers (`crate::directory`).
         IndexDirectory::sync_folder(&self.folder)?;
-        Ok(())
+        self.commit_at(seq)
     }
 
     /// The segments whose dictionaries hold any of these ids (documents
@@ -412,7 +423,11 @@ impl SearchIndex {
         self.commit_at(seq)?;
         self.purge()?;
         self.balance_segments()?;
-        self.compact_small_segments()
+        self.compact_small_segments()?;
+        // The old segments (an erased person's among them) are gone: make
+        // that durable (`crate::directory`).
+        IndexDirectory::sync_folder(&self.folder)?;
+        Ok(())
     }
 
     /// Merges the segments a rebuild flushed into about

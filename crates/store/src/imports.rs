@@ -112,7 +112,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<Imported>, StoreError> {
         let now = stored_precision(now);
-        let transaction = self.begin_write().await?;
+        // A dry run reads in a transaction of its own (one consistent view)
+        // without taking the writers' lock.
+        let transaction =
+            if dry_run { sea_orm::TransactionTrait::begin(&self.db).await? } else { self.begin_write().await? };
         if self.backend == crate::Backend::Postgres {
             // An import starts on empty tables: a generic plan cached then
             // (sqlx prepares each statement once a connection) would scan

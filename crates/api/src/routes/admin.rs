@@ -100,7 +100,14 @@ async fn take(importer: &mut Importer<'_>, line: Line) -> Result<(), ApiError> {
 pub async fn reindex(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     policy::admin_operation(caller.actor()).map_err(|refusal| refused(refusal, Rule::AdminOperation))?;
     let started = std::time::Instant::now();
-    let people = state.indexes.rebuild(&state.store, state.clock.now()).await.map_err(|error| match error {
+    // On a task of its own: a client that goes away does not stop a
+    // rebuild half way.
+    let now = state.clock.now();
+    let running = state.clone();
+    let rebuilt = tokio::spawn(async move { running.indexes.rebuild(&running.store, now).await })
+        .await
+        .map_err(|_| ApiError::Internal)?;
+    let people = rebuilt.map_err(|error| match error {
         IndexesError::RebuildRunning => ApiError::from(error),
         error => {
             // Before the swap the old indexes keep serving; after it, the

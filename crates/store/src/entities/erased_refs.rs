@@ -9,7 +9,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub authority: String,
-    /// SHA-256 of the reference (never the reference itself).
+    /// SHA-256 of (authority, reference), not the reference (a guessable
+    /// reference can still be matched: ARCHITECTURE.md, known limits).
     #[sea_orm(primary_key, auto_increment = false)]
     pub ref_digest: String,
     pub erased_at: DateTimeUtc,
