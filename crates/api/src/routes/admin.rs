@@ -104,7 +104,8 @@ pub async fn reindex(state: web::Data<AppState>, caller: Caller) -> Result<HttpR
     // rebuild half way.
     let now = state.clock.now();
     let running = state.clone();
-    let rebuilt = tokio::spawn(async move { running.indexes.rebuild(&running.store, now).await })
+    let rebuild = async move { running.indexes.rebuild(&running.store, now).await };
+    let rebuilt = tokio::spawn(tracing::Instrument::instrument(rebuild, tracing::Span::current()))
         .await
         .map_err(|_| ApiError::Internal)?;
     let people = rebuilt.map_err(|error| match error {
