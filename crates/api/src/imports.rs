@@ -11,8 +11,8 @@
 //!   the person (a new version and a change-log row), and a dry run decides
 //!   the same and writes nothing. The answer maps each reference to its id.
 //! - **The profile is the person's**: an imported person starts with
-//!   `discoverable` and `public_listing` off, whatever the line says (DESIGN
-//!   §6); a later line never changes their own choices, nor a field they
+//!   `discoverable`, `public_listing` and `share_needs_with_matches` off,
+//!   whatever the line says (DESIGN §6); a later line never changes their own choices, nor a field they
 //!   changed since the last import (`friends_domain::imported`).
 //! - **Erasure holds**: the line of a person who was erased is refused.
 //! - **Bad lines** are reported by number, with the reason of each field,

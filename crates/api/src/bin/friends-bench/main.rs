@@ -105,6 +105,28 @@ struct Args {
     baseline_url: String,
 }
 
+/// Every interest label of the taxonomy (search words).
+fn interest_labels(reference: &Reference) -> Vec<String> {
+    let interests = reference.taxonomy.vocabulary(friends_domain::taxonomy::VocabularyKind::Interests);
+    interests.terms().iter().map(|term| term.label.clone()).collect()
+}
+
+/// Every goal id of the taxonomy (search filters).
+fn goal_ids(reference: &Reference) -> Vec<String> {
+    let goals = reference.taxonomy.vocabulary(friends_domain::taxonomy::VocabularyKind::Goals);
+    goals.terms().iter().map(|term| term.id.clone()).collect()
+}
+
+/// What a seeker's searches are scoped by: the authority of their district
+/// (a broker's filter) and the districts in their travel limit (a member's).
+fn search_scope(population: &Population, reference: &Reference, seeker: Uuid) -> (Option<String>, Option<Vec<String>>) {
+    let district = population.profile(seeker).map(|profile| profile.core.district);
+    let authority = district
+        .and_then(|district| reference.areas.district(population.outcode_of(district)))
+        .map(|district| district.authority_code.clone());
+    (authority, population.travel_area(seeker))
+}
+
 fn percentile<T: Copy + Default>(sorted: &[T], fraction: f64) -> T {
     if sorted.is_empty() {
         return T::default();
@@ -464,34 +486,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Search: free text (an interest label) plus a goal filter plus an
     // authority, and free text within a member's travel area, as the route
     // runs them (tantivy, then cards from the matcher).
-    let interest_labels: Vec<String> = reference
-        .taxonomy
-        .vocabulary(friends_domain::taxonomy::VocabularyKind::Interests)
-        .terms()
-        .iter()
-        .map(|term| term.label.clone())
-        .collect();
-    let goal_ids: Vec<String> = reference
-        .taxonomy
-        .vocabulary(friends_domain::taxonomy::VocabularyKind::Goals)
-        .terms()
-        .iter()
-        .map(|term| term.id.clone())
-        .collect();
+    let interest_labels = interest_labels(&reference);
+    let goal_ids = goal_ids(&reference);
     let mut rng = SplitMix64::new(args.seed ^ 0x5EA2C4);
     let mut search_broker = Vec::new();
     let mut search_member = Vec::new();
     for (position, &seeker) in seekers.iter().enumerate() {
         let label = interest_labels[rng.below(interest_labels.len())].clone();
-        let (authority, area) = matcher.read(|population| {
-            let district = population.profile(seeker).map(|p| p.core.district);
-            (
-                district
-                    .and_then(|d| reference.areas.district(population.outcode_of(d)))
-                    .map(|d| d.authority_code.clone()),
-                population.travel_area(seeker),
-            )
-        })?;
+        let (authority, area) = matcher.read(|population| search_scope(population, &reference, seeker))?;
         let broker_request = friends_search::SearchRequest {
             text: Some(label.clone()),
             goals: vec![goal_ids[position % goal_ids.len()].clone()],

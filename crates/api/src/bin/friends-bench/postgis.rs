@@ -163,6 +163,12 @@ pub struct Comparison {
     pub their_recall: (usize, usize),
 }
 
+impl Comparison {
+    fn new(name: &'static str) -> Self {
+        Self { name, ours: Vec::new(), theirs: Vec::new(), our_recall: (0, 0), their_recall: (0, 0) }
+    }
+}
+
 /// The whole baseline run.
 pub struct Baseline {
     pub people: usize,
@@ -358,13 +364,7 @@ pub async fn run(
     let excluded = HashSet::new();
     // Suggestions: both sides, each seeker, warmed once; recall against the
     // exhaustive scorer.
-    let mut suggestions = Comparison {
-        name: "suggestions, top 10 (PostGIS: ST_DWithin + GiST, the score in SQL)",
-        ours: Vec::new(),
-        theirs: Vec::new(),
-        our_recall: (0, 0),
-        their_recall: (0, 0),
-    };
+    let mut suggestions = Comparison::new("suggestions, top 10 (PostGIS: ST_DWithin + GiST, the score in SQL)");
     for &seeker in seekers.iter().take(20) {
         ids(&db, SUGGESTIONS, vec![seeker.into(), year.into()]).await?;
     }
@@ -387,53 +387,22 @@ pub async fn run(
 
     // Search: one-word interest labels, as the route runs them (ours
     // without cards, as the SQL gives ids only).
-    let words: Vec<String> = reference
-        .taxonomy
-        .vocabulary(friends_domain::taxonomy::VocabularyKind::Interests)
-        .terms()
-        .iter()
-        .map(|term| term.label.clone())
+    let words: Vec<String> = super::interest_labels(reference)
+        .into_iter()
         .filter(|label| !label.contains(' ') && matcher.search().analyze(label).len() == 1)
         .collect();
-    let goal_ids: Vec<String> = reference
-        .taxonomy
-        .vocabulary(friends_domain::taxonomy::VocabularyKind::Goals)
-        .terms()
-        .iter()
-        .map(|term| term.id.clone())
-        .collect();
-    let mut broker = Comparison {
-        name: "search: a word + goal + authority (broker), top 20 (PostGIS: tsvector + GIN)",
-        ours: Vec::new(),
-        theirs: Vec::new(),
-        our_recall: (0, 0),
-        their_recall: (0, 0),
-    };
-    let mut member = Comparison {
-        name: "search: a word within a member's travel area, top 20 (PostGIS: tsvector + GIN + ST_DWithin)",
-        ours: Vec::new(),
-        theirs: Vec::new(),
-        our_recall: (0, 0),
-        their_recall: (0, 0),
-    };
+    let goal_ids = super::goal_ids(reference);
+    let mut broker = Comparison::new("search: a word + goal + authority (broker), top 20 (PostGIS: tsvector + GIN)");
+    let mut member =
+        Comparison::new("search: a word within a member's travel area, top 20 (PostGIS: tsvector + GIN + ST_DWithin)");
     let mut rng = friends_domain::demo::SplitMix64::new(seed ^ 0xBA5E);
     for (position, &seeker) in seekers.iter().enumerate() {
         let word = words[rng.below(words.len())].clone();
         let analysed = matcher.search().analyze(&word).pop().unwrap_or_default();
         let goal = goal_ids[position % goal_ids.len()].clone();
         let goal_bit = codebook.goals.bits(std::slice::from_ref(&goal));
-        let (authority, area, district) = matcher.read(|population| {
-            let profile = population.profile(seeker);
-            let district = profile.map(|p| p.core.district);
-            (
-                district
-                    .and_then(|d| reference.areas.district(population.outcode_of(d)))
-                    .map(|d| d.authority_code.clone())
-                    .unwrap_or_default(),
-                population.travel_area(seeker).unwrap_or_default(),
-                district,
-            )
-        })?;
+        let (authority, area) = matcher.read(|population| super::search_scope(population, reference, seeker))?;
+        let (authority, area) = (authority.unwrap_or_default(), area.unwrap_or_default());
         let area_districts: HashSet<&str> = area.iter().map(String::as_str).collect();
         // The truth, by scanning every document.
         let (broker_truth, member_truth) = matcher.read(|population| {
@@ -448,9 +417,7 @@ pub async fn run(
                 .iter()
                 .filter(holds)
                 .filter(|document| {
-                    document.id != seeker
-                        && district.is_some()
-                        && area_districts.contains(population.outcode_of(document.district))
+                    document.id != seeker && area_districts.contains(population.outcode_of(document.district))
                 })
                 .map(|document| document.id)
                 .collect();
